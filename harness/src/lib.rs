@@ -1,0 +1,4 @@
+//! oidc-sts-harness: a local emulator of the EKS "IAM roles for service
+//! accounts" trust flow.
+
+pub mod seed;
