@@ -1,4 +1,36 @@
 //! oidc-sts-harness: a local emulator of the EKS "IAM roles for service
-//! accounts" trust flow.
+//! accounts" trust flow, checked the way real AWS checks it.
+//!
+//! One server emulates an EKS cluster's OIDC issuer (discovery document and
+//! JWKS), the IAM OpenID Connect provider and role APIs, and STS
+//! `AssumeRoleWithWebIdentity`, so that real AWS SDKs and the AWS CLI work
+//! against it unchanged. Every STS decision carries a trace of the checks it
+//! ran, with the values compared and a hint for the fix.
+//!
+//! Layout:
+//!
+//! - [`server`]: the axum router; one port for everything, issuers chosen by
+//!   the `Host` header.
+//! - [`aws`]: the query protocol, XML, errors, ARNs, model constraints.
+//! - [`iam`]: OIDC provider and role actions.
+//! - [`sts`]: the AssumeRoleWithWebIdentity pipeline, credentials, traces.
+//! - [`policy`]: the trust-policy language.
+//! - [`oidc`]: issuer keys, documents, token minting and parsing.
+//! - [`world`]: accounts, clusters, providers, roles.
+//! - [`clock`], [`seed`]: the injected time and deterministic derivation.
+//! - [`Harness`]: start a server in-process, for other projects' tests.
 
+pub mod aws;
+pub mod clock;
+pub mod eks;
+mod embed;
+pub mod iam;
+pub mod oidc;
+pub mod policy;
 pub mod seed;
+pub mod server;
+pub mod state;
+pub mod sts;
+pub mod world;
+
+pub use embed::{Harness, HarnessBuilder};

@@ -80,6 +80,9 @@ mod tests {
     fn id_chars_uses_upper_case_alphabet() {
         let id = id_chars(7, &["role"], 17);
         assert_eq!(id.len(), 17);
-        assert!(id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()));
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        );
     }
 }

@@ -1,0 +1,171 @@
+//! Decoding of AWS query-protocol parameters.
+//!
+//! SDKs send `application/x-www-form-urlencoded` bodies on POST; Envoy and
+//! older tools put the same parameters in the query string of a GET. Lists
+//! arrive as `Name.member.N` and maps of tags as `Tags.member.N.Key`/`Value`.
+
+use std::collections::BTreeMap;
+
+/// The decoded parameters of one request.
+#[derive(Debug, Clone, Default)]
+pub struct Params {
+    values: BTreeMap<String, String>,
+    duplicates: Vec<String>,
+}
+
+impl Params {
+    /// Decodes form-encoded bytes. A parameter given twice keeps its first
+    /// value; the repeated names are kept for [`Params::duplicates`].
+    pub fn decode(raw: &[u8]) -> Self {
+        let mut params = Params::default();
+        for (name, value) in form_urlencoded_pairs(raw) {
+            if params.values.contains_key(&name) {
+                params.duplicates.push(name);
+            } else {
+                params.values.insert(name, value);
+            }
+        }
+        params
+    }
+
+    /// Merges another set (the query string of a POST) under this one:
+    /// names already present keep their value.
+    pub fn merge_missing(&mut self, other: Params) {
+        for (name, value) in other.values {
+            self.values.entry(name).or_insert(value);
+        }
+    }
+
+    /// Returns a parameter's value.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.values.get(name).map(String::as_str)
+    }
+
+    /// Whether the request named the parameter, even with an empty value.
+    pub fn contains(&self, name: &str) -> bool {
+        self.values.contains_key(name)
+    }
+
+    /// Returns the members of the list `name` (`name.member.1`, …) in index
+    /// order, or `None` when the list was not sent at all. An empty list is
+    /// sent as the bare `name=` parameter.
+    pub fn list(&self, name: &str) -> Option<Vec<String>> {
+        let prefix = format!("{name}.member.");
+        let mut members: Vec<(u32, String)> = self
+            .values
+            .range(prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(&prefix))
+            .filter_map(|(key, value)| {
+                let index = key[prefix.len()..].parse::<u32>().ok()?;
+                Some((index, value.clone()))
+            })
+            .collect();
+        if members.is_empty() {
+            return self.contains(name).then(Vec::new);
+        }
+        members.sort_by_key(|(index, _)| *index);
+        Some(members.into_iter().map(|(_, value)| value).collect())
+    }
+
+    /// Returns the `Tags.member.N.Key`/`Value` pairs in index order.
+    pub fn tags(&self, name: &str) -> Vec<(String, String)> {
+        let prefix = format!("{name}.member.");
+        let mut indexes: Vec<u32> = self
+            .values
+            .range(prefix.clone()..)
+            .take_while(|(key, _)| key.starts_with(&prefix))
+            .filter_map(|(key, _)| key[prefix.len()..].split('.').next()?.parse().ok())
+            .collect();
+        indexes.sort_unstable();
+        indexes.dedup();
+        indexes
+            .into_iter()
+            .map(|index| {
+                let key = self
+                    .get(&format!("{prefix}{index}.Key"))
+                    .unwrap_or_default();
+                let value = self
+                    .get(&format!("{prefix}{index}.Value"))
+                    .unwrap_or_default();
+                (key.to_owned(), value.to_owned())
+            })
+            .collect()
+    }
+
+    /// Names that the request sent more than once.
+    pub fn duplicates(&self) -> &[String] {
+        &self.duplicates
+    }
+
+    /// Number of distinct parameters.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether the request carried no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+}
+
+fn form_urlencoded_pairs(raw: &[u8]) -> Vec<(String, String)> {
+    // serde_urlencoded decodes into owned pairs and applies `+` as space,
+    // which is what SDK form bodies rely on.
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).unwrap_or_else(|_| {
+        // Non-UTF-8 input: decode lossily pair by pair rather than drop the
+        // whole request, so the caller still gets a parameter-level error.
+        raw.split(|b| *b == b'&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let mut parts = pair.splitn(2, |b| *b == b'=');
+                let name = lossy_decode(parts.next().unwrap_or_default());
+                let value = lossy_decode(parts.next().unwrap_or_default());
+                (name, value)
+            })
+            .collect()
+    })
+}
+
+fn lossy_decode(raw: &[u8]) -> String {
+    let spaced: Vec<u8> = raw
+        .iter()
+        .map(|b| if *b == b'+' { b' ' } else { *b })
+        .collect();
+    let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_members_sorted_by_index() {
+        let params = Params::decode(b"L.member.2=b&L.member.10=c&L.member.1=a");
+        assert_eq!(params.list("L").unwrap(), vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn absent_list_is_none_and_bare_name_is_empty() {
+        assert_eq!(Params::decode(b"X=1").list("L"), None);
+        assert_eq!(Params::decode(b"L=").list("L"), Some(vec![]));
+    }
+
+    #[test]
+    fn first_duplicate_wins() {
+        let params = Params::decode(b"Action=A&Action=B");
+        assert_eq!(params.get("Action"), Some("A"));
+        assert_eq!(params.duplicates(), ["Action"]);
+    }
+
+    #[test]
+    fn tags_pair_key_and_value() {
+        let params = Params::decode(b"Tags.member.1.Key=k&Tags.member.1.Value=v");
+        assert_eq!(params.tags("Tags"), vec![("k".to_owned(), "v".to_owned())]);
+    }
+
+    #[test]
+    fn plus_decodes_to_space() {
+        assert_eq!(Params::decode(b"A=a+b%2B").get("A"), Some("a b+"));
+    }
+}

@@ -1,0 +1,441 @@
+//! The HTTP front: one port for STS, IAM, EKS DescribeCluster, the emulated
+//! issuers (chosen by `Host`), and the harness's own routes under
+//! `/_harness/`.
+//!
+//! Routing is by hand rather than with an axum route table, because the
+//! first decision is the `Host` header: a request to an issuer's host name is
+//! an issuer request whatever its path, and every other request goes to the
+//! AWS endpoints on `/` or the harness routes.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use tokio::net::TcpListener;
+
+use crate::aws::auth::signing_credential;
+use crate::aws::{AwsError, Params, Service};
+use crate::oidc::mint::{self, TokenRequest};
+use crate::state::AppState;
+use crate::sts::{self, WebIdentityCall, credentials};
+use crate::{eks, iam};
+
+/// Largest request body the harness reads, in bytes.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Header that names the pipeline check that decided an STS call. It is an
+/// addition no AWS client reads, so it leaves what clients see unchanged.
+pub const DECIDED_BY_HEADER: &str = "x-oidc-sts-harness-decided-by";
+
+/// Builds the router over shared state.
+pub fn app(state: Arc<AppState>) -> Router {
+    Router::new().fallback(route).with_state(state)
+}
+
+/// Serves `app(state)` on `listener` until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
+async fn route(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let host = host_name(request.headers()).unwrap_or_default();
+    let path = request.uri().path().to_owned();
+    let method = request.method().clone();
+
+    if let Some(response) = issuer_response(&state, &host, &path, &method) {
+        return response;
+    }
+    match (method, path.as_str()) {
+        (Method::GET | Method::POST, "/") => query(state, request, &host).await,
+        (Method::GET, p) if p.starts_with("/clusters/") => describe_cluster(&state, request.headers(), &p["/clusters/".len()..]),
+        (Method::POST, "/_harness/token") => mint_token(state, request).await,
+        (Method::GET, "/_harness/decisions") => decisions(&state, None),
+        (Method::GET, p) if p.starts_with("/_harness/decisions/") => {
+            decisions(&state, Some(&p["/_harness/decisions/".len()..]))
+        }
+        (_, p) => (
+            StatusCode::NOT_FOUND,
+            format!("no route for {p}: the harness serves the AWS query API on /, EKS on /clusters/NAME and its own routes under /_harness/\n"),
+        )
+            .into_response(),
+    }
+}
+
+/// Serves the discovery document and JWKS of a hosted issuer, and the 403
+/// EKS sends for any other path on an issuer host.
+fn issuer_response(state: &AppState, host: &str, path: &str, method: &Method) -> Option<Response> {
+    let world = state.read();
+    if !world.hosts_issuer_on(host) {
+        return None;
+    }
+    if *method == Method::GET {
+        if let Some((issuer, document)) = world.issuer_for_request(host, path) {
+            let body = if document == crate::oidc::issuer::JWKS_PATH {
+                issuer.jwks_json().to_owned()
+            } else {
+                issuer.discovery_json().to_owned()
+            };
+            return Some(json_response(StatusCode::OK, body));
+        }
+    }
+    Some(json_response(
+        StatusCode::FORBIDDEN,
+        r#"{"message":"Missing Authentication Token"}"#.to_owned(),
+    ))
+}
+
+async fn query(state: Arc<AppState>, request: Request, host: &str) -> Response {
+    let request_id = state.next_request_id();
+    let (parts, body) = request.into_parts();
+    let wants_json = parts
+        .headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"));
+    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(_) => Bytes::new(),
+    };
+    let mut params = Params::decode(&body);
+    if let Some(query) = parts.uri.query() {
+        params.merge_missing(Params::decode(query.as_bytes()));
+    }
+    let service = service_for(host, &params);
+    match dispatch(&state, &parts, &params, service, host, &request_id) {
+        Ok(Reply::Xml(xml)) => xml_response(xml, &request_id),
+        Ok(Reply::Sts(granted, decided_by)) => {
+            let mut response = if wants_json {
+                json_response(StatusCode::OK, sts::response::json(&granted, &request_id))
+            } else {
+                xml_response(sts::response::xml(&granted, &request_id), &request_id)
+            };
+            set_header(&mut response, DECIDED_BY_HEADER, decided_by);
+            set_header(&mut response, "x-amzn-requestid", &request_id);
+            response
+        }
+        Err((error, decided_by)) => {
+            let json = wants_json && error.service == Service::Sts;
+            let mut response = error.into_response(&request_id, json);
+            if let Some(check) = decided_by {
+                set_header(&mut response, DECIDED_BY_HEADER, check);
+            }
+            response
+        }
+    }
+}
+
+enum Reply {
+    Xml(String),
+    Sts(Box<sts::Granted>, &'static str),
+}
+
+type Failure = (AwsError, Option<&'static str>);
+
+fn dispatch(
+    state: &AppState,
+    parts: &axum::http::request::Parts,
+    params: &Params,
+    service: Service,
+    host: &str,
+    request_id: &str,
+) -> Result<Reply, Failure> {
+    let Some(action) = params.get("Action") else {
+        return Err((
+            AwsError::sender(
+                service,
+                StatusCode::BAD_REQUEST,
+                "MissingAction",
+                "Missing Action",
+            ),
+            None,
+        ));
+    };
+    let version = params.get("Version");
+    let Some(version) = version else {
+        return Err((
+            AwsError::sender(
+                service,
+                StatusCode::BAD_REQUEST,
+                "MissingParameter",
+                "The request must contain the parameter Version",
+            ),
+            None,
+        ));
+    };
+    let known = match service {
+        Service::Sts => sts::serves(action),
+        Service::Iam => iam::serves(action),
+    };
+    if !known || version != service.api_version() {
+        return Err((
+            AwsError::sender(
+                service,
+                StatusCode::BAD_REQUEST,
+                "InvalidAction",
+                format!("Could not find operation {action} for version {version}"),
+            ),
+            None,
+        ));
+    }
+    match service {
+        Service::Sts => {
+            let source_ip = parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip().to_string())
+                .unwrap_or_else(|| "127.0.0.1".to_owned());
+            let call = WebIdentityCall {
+                params,
+                request_id,
+                source_ip,
+                secure: parts.uri.scheme_str() == Some("https"),
+                region: sts_region(host, &parts.headers),
+            };
+            let (result, decision) = sts::assume_role_with_web_identity(state, &call);
+            let decided_by = decision.decided_by.name();
+            match result {
+                Ok(granted) => Ok(Reply::Sts(Box::new(granted), decided_by)),
+                Err(error) => Err((error.to_aws(), Some(decided_by))),
+            }
+        }
+        Service::Iam => {
+            let account = iam_account(state, &parts.headers).map_err(|e| (e, None))?;
+            let call = iam::Call {
+                state,
+                params,
+                account: &account,
+                request_id,
+            };
+            iam::dispatch(action, &call)
+                .map(Reply::Xml)
+                .map_err(|e| (e, None))
+        }
+    }
+}
+
+/// Chooses the service: by host name (`iam.…`, `sts.…`) when the client
+/// used a real endpoint name, else by the action, else by the version.
+fn service_for(host: &str, params: &Params) -> Service {
+    if host.starts_with("iam.") {
+        return Service::Iam;
+    }
+    if host.starts_with("sts.") {
+        return Service::Sts;
+    }
+    match params.get("Action") {
+        Some(action) if sts::serves(action) => Service::Sts,
+        Some(action) if iam::serves(action) => Service::Iam,
+        _ if params.get("Version") == Some(Service::Sts.api_version()) => Service::Sts,
+        _ => Service::Iam,
+    }
+}
+
+/// The account an IAM call acts in: a 12-digit access key id names it; a
+/// key the harness issued acts in its session's account; anything else, or
+/// no signature, acts in the default account (or is rejected with
+/// `--strict-auth`).
+fn iam_account(state: &AppState, headers: &HeaderMap) -> Result<String, AwsError> {
+    let Some(credential) = signing_credential(headers) else {
+        if state.options().strict_auth {
+            return Err(AwsError::sender(
+                Service::Iam,
+                StatusCode::FORBIDDEN,
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token",
+            ));
+        }
+        return Ok(state.read().default_account().to_owned());
+    };
+    if crate::aws::arn::is_account_id(&credential.access_key_id) {
+        return Ok(credential.access_key_id);
+    }
+    let session = credential
+        .session_token
+        .as_deref()
+        .and_then(|token| credentials::decode_session_token(state.credential_key(), token))
+        .filter(|session| session.access_key_id == credential.access_key_id);
+    Ok(match session {
+        Some(session) => session.account,
+        None => state.read().default_account().to_owned(),
+    })
+}
+
+/// The region an STS endpoint stands for: from `sts.<region>.amazonaws.com`,
+/// else from the signing scope, else `us-east-1` (the global endpoint).
+fn sts_region(host: &str, headers: &HeaderMap) -> String {
+    if let Some(rest) = host.strip_prefix("sts.") {
+        if let Some((region, _)) = rest.split_once('.') {
+            if region != "amazonaws" {
+                return region.to_owned();
+            }
+        }
+    }
+    signing_credential(headers)
+        .and_then(|c| c.region)
+        .unwrap_or_else(|| crate::world::DEFAULT_REGION.to_owned())
+}
+
+fn describe_cluster(state: &AppState, headers: &HeaderMap, name: &str) -> Response {
+    let request_id = state.next_request_id();
+    let account = signing_credential(headers)
+        .map(|c| c.access_key_id)
+        .filter(|id| crate::aws::arn::is_account_id(id));
+    let world = state.read();
+    let account = account.unwrap_or_else(|| world.default_account().to_owned());
+    let Some(cluster) = world.cluster(name, &account) else {
+        return eks::not_found(name, &request_id);
+    };
+    let partition = world
+        .account(&cluster.account)
+        .map(|a| a.partition.clone())
+        .unwrap_or_else(|| crate::world::DEFAULT_PARTITION.to_owned());
+    let mut response = json_response(
+        StatusCode::OK,
+        eks::describe(cluster, &partition).to_string(),
+    );
+    set_header(&mut response, "x-amzn-requestid", &request_id);
+    response
+}
+
+/// Body of `POST /_harness/token`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MintRequest {
+    cluster: String,
+    namespace: String,
+    service_account: String,
+    #[serde(default)]
+    audiences: Vec<String>,
+    expires_in: Option<i64>,
+    pod: Option<String>,
+}
+
+async fn mint_token(state: Arc<AppState>, request: Request) -> Response {
+    let body = match axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await {
+        Ok(body) => body,
+        Err(error) => {
+            return harness_error(
+                StatusCode::BAD_REQUEST,
+                &format!("cannot read the body: {error}"),
+            );
+        }
+    };
+    let mint: MintRequest = match serde_json::from_slice(&body) {
+        Ok(mint) => mint,
+        Err(error) => {
+            return harness_error(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "invalid token request: {error}; send {{\"cluster\", \"namespace\", \"service_account\"}} and optionally audiences, expires_in, pod"
+                ),
+            );
+        }
+    };
+    let world = state.read();
+    let Some(cluster) = world.cluster(&mint.cluster, world.default_account()) else {
+        let known: Vec<&str> = world.clusters().iter().map(|c| c.name.as_str()).collect();
+        return harness_error(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "cluster {:?} not found; the harness serves: {}",
+                mint.cluster,
+                if known.is_empty() {
+                    "no clusters (start serve with --cluster NAME)".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        );
+    };
+    let mut token_request = TokenRequest::new(&mint.namespace, &mint.service_account);
+    if !mint.audiences.is_empty() {
+        token_request.audiences = mint.audiences;
+    }
+    if let Some(lifetime) = mint.expires_in {
+        token_request.lifetime_seconds = lifetime;
+    }
+    token_request.pod = mint.pod;
+    let issuer = cluster.issuer.clone();
+    let seed = world.seed();
+    drop(world);
+    let token = mint::mint(&issuer, seed, state.now(), &token_request);
+    json_response(
+        StatusCode::OK,
+        serde_json::json!({"token": token}).to_string(),
+    )
+}
+
+fn decisions(state: &AppState, request_id: Option<&str>) -> Response {
+    let decisions = state.recent_decisions();
+    match request_id {
+        None => {
+            let all: Vec<&sts::Decision> = decisions.iter().map(|d| d.as_ref()).collect();
+            json_response(
+                StatusCode::OK,
+                serde_json::to_string(&all).unwrap_or_default(),
+            )
+        }
+        Some(id) => match decisions.iter().find(|d| d.request_id == id) {
+            Some(decision) => json_response(
+                StatusCode::OK,
+                serde_json::to_string(decision.as_ref()).unwrap_or_default(),
+            ),
+            None => harness_error(
+                StatusCode::NOT_FOUND,
+                &format!("no recent decision has request id {id}"),
+            ),
+        },
+    }
+}
+
+fn harness_error(status: StatusCode, message: &str) -> Response {
+    json_response(status, serde_json::json!({"message": message}).to_string())
+}
+
+fn host_name(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    // Strip a port, keeping bracketed IPv6 literals whole.
+    let name = match host.rfind(':') {
+        Some(index) if !host[index..].contains(']') => &host[..index],
+        _ => host,
+    };
+    Some(name.to_ascii_lowercase())
+}
+
+fn json_response(status: StatusCode, body: String) -> Response {
+    let mut response = (status, Body::from(body)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn xml_response(body: String, request_id: &str) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    set_header(&mut response, "x-amzn-requestid", request_id);
+    response
+}
+
+fn set_header(response: &mut Response, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        response.headers_mut().insert(name, value);
+    }
+}

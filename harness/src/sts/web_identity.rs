@@ -1,0 +1,921 @@
+//! The AssumeRoleWithWebIdentity pipeline.
+//!
+//! Each check is one method that records a trace entry and either passes a
+//! value on or stops with an [`StsError`]. The order follows what public
+//! reports of real STS show, as far as they show it: parameters first, then
+//! the token's own shape and claims, then the provider lookup in the role's
+//! account, keys and signature, the clock, the audience, the trust policy,
+//! and the session duration last. Where several checks could fail at once
+//! and no report says which wins, the order is an inference, and
+//! `docs/fidelity.md` says so.
+
+use std::sync::Arc;
+
+use jsonwebtoken::Algorithm;
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use super::credentials::{self, Credentials, Session};
+use super::error::StsError;
+use super::trace::{Check, Compared, Decision, Outcome, TraceEntry};
+use crate::aws::arn::{Arn, RoleArn};
+use crate::aws::constraint::{self, Violations, is_session_name_chars};
+use crate::aws::{Params, Service};
+use crate::oidc::{Issuer, jwt};
+use crate::policy::{Evaluation, context::web_identity_context};
+use crate::state::AppState;
+use crate::world::{OidcProvider, Role};
+
+/// Session length when the call names none, in seconds.
+pub const DEFAULT_DURATION_SECONDS: i64 = 3600;
+/// Shortest session STS grants, in seconds.
+pub const MIN_DURATION_SECONDS: i64 = 900;
+/// Longest session STS grants, in seconds.
+pub const MAX_DURATION_SECONDS: i64 = 43_200;
+/// Longest web identity token STS accepts, in characters.
+pub const MAX_TOKEN_LENGTH: usize = 20_000;
+const MIN_TOKEN_LENGTH: usize = 4;
+const MIN_ARN_LENGTH: usize = 20;
+const MAX_ARN_LENGTH: usize = 2048;
+const MIN_SESSION_NAME_LENGTH: usize = 2;
+const MAX_SESSION_NAME_LENGTH: usize = 64;
+const MAX_POLICY_LENGTH: usize = 2048;
+const SESSION_NAME_PATTERN: &str = r"[\w+=,.@-]*";
+/// Claims STS requires in every web identity token.
+const REQUIRED_CLAIMS: [&str; 4] = ["iss", "sub", "aud", "exp"];
+
+/// One AssumeRoleWithWebIdentity request and what the transport tells
+/// about it.
+pub struct WebIdentityCall<'a> {
+    pub params: &'a Params,
+    pub request_id: &'a str,
+    /// The caller's IP address, for `aws:SourceIp`.
+    pub source_ip: String,
+    /// Whether the request came over TLS, for `aws:SecureTransport`.
+    pub secure: bool,
+    /// The region the endpoint stands for, for `aws:RequestedRegion`.
+    pub region: String,
+}
+
+/// What a successful call returns.
+#[derive(Debug, Clone)]
+pub struct Granted {
+    pub credentials: Credentials,
+    pub session: Session,
+    pub provider_arn: String,
+    pub audience: String,
+    pub subject: String,
+}
+
+/// Runs every check and returns the result with its decision record.
+pub fn assume_role_with_web_identity(
+    state: &AppState,
+    call: &WebIdentityCall<'_>,
+) -> (Result<Granted, StsError>, Arc<Decision>) {
+    let now = state.now();
+    let mut run = Run::new(state, call, now);
+    let result = run.checks();
+    let decision = Arc::new(run.into_decision(&result));
+    log_decision(&decision);
+    state.record(decision.clone());
+    (result, decision)
+}
+
+fn log_decision(decision: &Decision) {
+    match &decision.outcome {
+        Outcome::Allowed {
+            assumed_role_arn, ..
+        } => tracing::debug!(
+            request_id = %decision.request_id,
+            role_arn = decision.role_arn.as_deref().unwrap_or(""),
+            issuer = decision.issuer.as_deref().unwrap_or(""),
+            sub = decision.subject.as_deref().unwrap_or(""),
+            assumed_role_arn = %assumed_role_arn,
+            outcome = "allowed",
+            "AssumeRoleWithWebIdentity"
+        ),
+        Outcome::Error { code, message, .. } => tracing::debug!(
+            request_id = %decision.request_id,
+            role_arn = decision.role_arn.as_deref().unwrap_or(""),
+            issuer = decision.issuer.as_deref().unwrap_or(""),
+            sub = decision.subject.as_deref().unwrap_or(""),
+            decided_by = decision.decided_by.name(),
+            code = %code,
+            reason = %message,
+            outcome = "denied",
+            "AssumeRoleWithWebIdentity"
+        ),
+    }
+}
+
+/// The token's claims once the token check has passed.
+struct Claims {
+    all: Map<String, Value>,
+    header: Map<String, Value>,
+    iss: String,
+    sub: String,
+    audiences: Vec<String>,
+    exp: i64,
+    nbf: Option<i64>,
+    iat: Option<i64>,
+}
+
+/// The validated parameters.
+struct Request {
+    role: RoleArn,
+    role_arn: String,
+    session_name: String,
+    token: String,
+    duration: i64,
+}
+
+struct Run<'a> {
+    state: &'a AppState,
+    call: &'a WebIdentityCall<'a>,
+    now: OffsetDateTime,
+    trace: Vec<TraceEntry>,
+    evaluation: Option<Evaluation>,
+    role_arn: Option<String>,
+    session_name: Option<String>,
+    issuer: Option<String>,
+    subject: Option<String>,
+}
+
+impl<'a> Run<'a> {
+    fn new(state: &'a AppState, call: &'a WebIdentityCall<'a>, now: OffsetDateTime) -> Self {
+        Self {
+            state,
+            call,
+            now,
+            trace: Vec::new(),
+            evaluation: None,
+            role_arn: call.params.get("RoleArn").map(str::to_owned),
+            session_name: call.params.get("RoleSessionName").map(str::to_owned),
+            issuer: None,
+            subject: None,
+        }
+    }
+
+    fn checks(&mut self) -> Result<Granted, StsError> {
+        let request = self.request()?;
+        let claims = self.token(&request.token)?;
+        let provider = self.provider(&request, &claims)?;
+        let issuer = self.keys(&claims)?;
+        self.signature(&request.token, &claims, &issuer)?;
+        self.time(&claims)?;
+        let audience = self.audience(&claims, &provider)?;
+        let role = self.trust_policy(&request, &claims, &provider, &audience)?;
+        self.duration(&request, &role)?;
+        Ok(self.grant(&request, &claims, &provider, &role, audience))
+    }
+
+    fn pass(&mut self, check: Check, summary: String, compared: Vec<Compared>) {
+        self.trace.push(TraceEntry {
+            check,
+            passed: true,
+            summary,
+            compared,
+            hint: None,
+        });
+    }
+
+    fn fail(
+        &mut self,
+        check: Check,
+        error: StsError,
+        summary: String,
+        compared: Vec<Compared>,
+        hint: impl Into<String>,
+    ) -> StsError {
+        self.trace.push(TraceEntry {
+            check,
+            passed: false,
+            summary,
+            compared,
+            hint: Some(hint.into()),
+        });
+        error
+    }
+
+    /// Check 1: model constraints, then the role ARN's shape.
+    fn request(&mut self) -> Result<Request, StsError> {
+        let params = self.call.params;
+        let mut violations = Violations::new(Service::Sts);
+        let role_arn = params.get("RoleArn");
+        match role_arn {
+            Some(arn) => violations.length("roleArn", arn, MIN_ARN_LENGTH, MAX_ARN_LENGTH),
+            None => violations.missing("roleArn"),
+        }
+        let session_name = params.get("RoleSessionName");
+        match session_name {
+            Some(name) => {
+                violations.length(
+                    "roleSessionName",
+                    name,
+                    MIN_SESSION_NAME_LENGTH,
+                    MAX_SESSION_NAME_LENGTH,
+                );
+                if !is_session_name_chars(name) {
+                    violations.failed(
+                        "roleSessionName",
+                        name,
+                        &constraint::pattern(SESSION_NAME_PATTERN),
+                    );
+                }
+            }
+            None => violations.missing("roleSessionName"),
+        }
+        let token = params.get("WebIdentityToken");
+        match token {
+            Some(token) => {
+                let len = token.encode_utf16().count();
+                if len > MAX_TOKEN_LENGTH {
+                    violations.failed_sensitive(
+                        "webIdentityToken",
+                        &constraint::max_length(MAX_TOKEN_LENGTH),
+                    );
+                } else if len < MIN_TOKEN_LENGTH {
+                    violations.failed_sensitive(
+                        "webIdentityToken",
+                        &constraint::min_length(MIN_TOKEN_LENGTH),
+                    );
+                }
+            }
+            None => violations.missing("webIdentityToken"),
+        }
+        let duration = match params.get("DurationSeconds") {
+            None => Some(DEFAULT_DURATION_SECONDS),
+            Some(text) => {
+                match text.parse::<i64>() {
+                    Ok(value) if value < MIN_DURATION_SECONDS => {
+                        violations.failed(
+                        "durationSeconds",
+                        text,
+                        &format!("Member must have value greater than or equal to {MIN_DURATION_SECONDS}"),
+                    );
+                        None
+                    }
+                    Ok(value) if value > MAX_DURATION_SECONDS => {
+                        violations.failed(
+                        "durationSeconds",
+                        text,
+                        &format!("Member must have value less than or equal to {MAX_DURATION_SECONDS}"),
+                    );
+                        None
+                    }
+                    Ok(value) => Some(value),
+                    Err(_) => None,
+                }
+            }
+        };
+        if let Some(policy) = params.get("Policy") {
+            violations.length("policy", policy, 1, MAX_POLICY_LENGTH);
+        }
+        if let Some(provider_id) = params.get("ProviderId") {
+            violations.length("providerId", provider_id, 4, 2048);
+        }
+        if let Some(policy_arns) = params.list("PolicyArns") {
+            for (index, arn) in policy_arns.iter().enumerate() {
+                let member = format!("policyArns.{}.member.arn", index + 1);
+                violations.length(&member, arn, MIN_ARN_LENGTH, MAX_ARN_LENGTH);
+            }
+        }
+
+        if !violations.is_empty() {
+            let error = StsError::Constraint(
+                violations
+                    .into_result()
+                    .expect_err("violations are not empty"),
+            );
+            let message = error.to_aws().message;
+            return Err(self.fail(
+                Check::Request,
+                error,
+                "the request breaks the STS model constraints".into(),
+                vec![compared("constraints", &message)],
+                "fix each parameter the message names; session names allow letters, digits and _+=,.@- only, 2 to 64 characters",
+            ));
+        }
+        let duration_text = params.get("DurationSeconds").unwrap_or_default();
+        let Some(duration) = duration else {
+            return Err(self.fail(
+                Check::Request,
+                StsError::DurationNotInteger(duration_text.to_owned()),
+                "DurationSeconds is not a whole number".into(),
+                vec![compared("DurationSeconds", duration_text)],
+                "give DurationSeconds in whole seconds, from 900 to 43200",
+            ));
+        };
+        let (role_arn, session_name, token) = (
+            role_arn.unwrap_or_default(),
+            session_name.unwrap_or_default(),
+            token.unwrap_or_default(),
+        );
+        let Some(arn) = Arn::parse(role_arn) else {
+            return Err(self.fail(
+                Check::Request,
+                StsError::InvalidArn(role_arn.to_owned()),
+                "RoleArn does not parse as an ARN".into(),
+                vec![compared("RoleArn", role_arn)],
+                "pass the role ARN, arn:aws:iam::<account>:role/<name>",
+            ));
+        };
+        let Some(role) = RoleArn::from_arn(&arn) else {
+            return Err(self.fail(
+                Check::Request,
+                StsError::NotARoleArn,
+                "RoleArn is an ARN but not of an IAM role".into(),
+                vec![compared("RoleArn", role_arn)],
+                "pass the role's ARN (arn:aws:iam::<account>:role/<name>), not the OIDC provider's or another resource's",
+            ));
+        };
+        self.pass(
+            Check::Request,
+            format!(
+                "parameters are valid; the role is in account {}",
+                role.account
+            ),
+            vec![
+                compared("RoleArn", role_arn),
+                compared("RoleSessionName", session_name),
+                compared("DurationSeconds", &duration.to_string()),
+            ],
+        );
+        Ok(Request {
+            role,
+            role_arn: role_arn.to_owned(),
+            session_name: session_name.to_owned(),
+            token: token.to_owned(),
+            duration,
+        })
+    }
+
+    /// Check 2: the token is a JWS with the required claims of the right
+    /// types.
+    fn token(&mut self, token: &str) -> Result<Claims, StsError> {
+        let jwt = match jwt::parse(token) {
+            Ok(jwt) => jwt,
+            Err(error) => {
+                return Err(self.fail(
+                    Check::Token,
+                    StsError::MalformedToken(error.to_string()),
+                    format!("the token is not a signed JWT: {error}"),
+                    vec![],
+                    "send the token file's contents unchanged: three base64url parts joined by dots",
+                ));
+            }
+        };
+        let alg = jwt
+            .header
+            .get("alg")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        if alg.eq_ignore_ascii_case("none") || alg.is_empty() {
+            let shown = if alg.is_empty() {
+                "(missing)".to_owned()
+            } else {
+                alg.clone()
+            };
+            return Err(self.fail(
+                Check::Token,
+                StsError::UnsupportedAlgorithm(shown.clone()),
+                format!(
+                    "the token header names alg {shown}, so it carries no signature STS can check"
+                ),
+                vec![compared("alg", &shown)],
+                "sign the token with RS256, RS384, RS512, ES256, ES384 or ES512",
+            ));
+        }
+        for claim in REQUIRED_CLAIMS {
+            if !jwt.claims.contains_key(claim) {
+                return Err(self.fail(
+                    Check::Token,
+                    StsError::MissingClaim(claim),
+                    format!("the token has no {claim} claim"),
+                    vec![],
+                    format!("the issuer must put {claim} in the token; for Kubernetes, request the token with an audience (aud) through a projected volume"),
+                ));
+            }
+        }
+        let claims = match read_claims(&jwt.claims) {
+            Ok(claims) => claims,
+            Err(error) => {
+                let summary = error.to_string();
+                return Err(self.fail(
+                    Check::Token,
+                    error,
+                    summary,
+                    vec![],
+                    "iss and sub must be strings, aud a string or a list of strings, and exp, nbf, iat whole Unix seconds",
+                ));
+            }
+        };
+        self.issuer = Some(claims.iss.clone());
+        self.subject = Some(claims.sub.clone());
+        if !claims.iss.starts_with("https://") {
+            let iss = claims.iss.clone();
+            return Err(self.fail(
+                Check::Token,
+                StsError::IssuerNotHttps(iss.clone()),
+                "the token's issuer is not an https URL".into(),
+                vec![compared("iss", &iss)],
+                "configure the issuer with an https:// URL; IAM OIDC providers only accept https",
+            ));
+        }
+        let values = vec![
+            compared("iss", &claims.iss),
+            compared("sub", &claims.sub),
+            compared("aud", &claims.audiences.join(", ")),
+            compared("alg", &alg),
+        ];
+        self.pass(
+            Check::Token,
+            "the token is a JWT with iss, sub, aud and exp".into(),
+            values,
+        );
+        Ok(Claims {
+            header: jwt.header,
+            ..claims
+        })
+    }
+
+    /// Check 3: an IAM OIDC provider for exactly `iss` in the role's account.
+    fn provider(&mut self, request: &Request, claims: &Claims) -> Result<OidcProvider, StsError> {
+        let found = self
+            .state
+            .read()
+            .account(&request.role.account)
+            .and_then(|account| account.provider_for_issuer(&claims.iss).cloned());
+        match found {
+            Some(provider) => {
+                self.pass(
+                    Check::Provider,
+                    format!(
+                        "account {} has a provider for the token's issuer",
+                        request.role.account
+                    ),
+                    vec![
+                        compared("iss", &claims.iss),
+                        compared("provider", &provider.arn),
+                    ],
+                );
+                Ok(provider)
+            }
+            None => {
+                let hint = self.provider_hint(&request.role.account, &claims.iss);
+                Err(self.fail(
+                    Check::Provider,
+                    StsError::NoProvider(claims.iss.clone()),
+                    format!(
+                        "account {} has no OIDC provider whose URL is {}",
+                        request.role.account, claims.iss
+                    ),
+                    vec![
+                        compared("iss", &claims.iss),
+                        compared("account", &request.role.account),
+                    ],
+                    hint,
+                ))
+            }
+        }
+    }
+
+    fn provider_hint(&self, account: &str, iss: &str) -> String {
+        let world = self.state.read();
+        let near = world.account(account).and_then(|account| {
+            let wanted = iss.trim_end_matches('/').to_ascii_lowercase();
+            account
+                .providers
+                .values()
+                .find(|p| p.issuer_url().trim_end_matches('/').to_ascii_lowercase() == wanted)
+        });
+        if let Some(provider) = near {
+            return format!(
+                "the account has {} whose URL differs from iss only by case or a trailing slash; STS compares them exactly, so register {iss}",
+                provider.issuer_url()
+            );
+        }
+        let elsewhere = world
+            .accounts()
+            .find(|a| a.id != account && a.provider_for_issuer(iss).is_some());
+        if let Some(other) = elsewhere {
+            return format!(
+                "a provider for this issuer exists in account {}, but STS looks in the role's account {account}; create the provider there",
+                other.id
+            );
+        }
+        format!(
+            "register the issuer: aws iam create-open-id-connect-provider --url {iss} --client-id-list sts.amazonaws.com"
+        )
+    }
+
+    /// Check 4: the issuer's keys. The harness hosts the issuer or the keys
+    /// cannot be retrieved.
+    fn keys(&mut self, claims: &Claims) -> Result<Arc<Issuer>, StsError> {
+        let issuer = self.state.read().issuer(&claims.iss).cloned();
+        match issuer {
+            Some(issuer) => {
+                self.pass(
+                    Check::Keys,
+                    format!("the issuer's JWKS holds {} key(s)", issuer.keys().len()),
+                    vec![compared("jwks_uri", &format!("{}/keys", issuer.url()))],
+                );
+                Ok(issuer)
+            }
+            None => Err(self.fail(
+                Check::Keys,
+                StsError::KeysUnavailable,
+                "the harness does not host this issuer and cannot fetch its discovery document or JWKS".into(),
+                vec![compared("iss", &claims.iss)],
+                "mint the token from a cluster the harness serves (serve --cluster, token --cluster), so STS can read its keys",
+            )),
+        }
+    }
+
+    /// Check 5: algorithm, `kid` and signature.
+    fn signature(&mut self, token: &str, claims: &Claims, issuer: &Issuer) -> Result<(), StsError> {
+        let alg = claims
+            .header
+            .get("alg")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(algorithm) = accepted_algorithm(alg) else {
+            return Err(self.fail(
+                Check::Signature,
+                StsError::UnsupportedAlgorithm(alg.to_owned()),
+                format!("STS does not accept tokens signed with {alg}"),
+                vec![compared("alg", alg)],
+                "sign with RS256, RS384, RS512, ES256, ES384 or ES512",
+            ));
+        };
+        let jwt = jwt::parse(token).map_err(|e| StsError::MalformedToken(e.to_string()))?;
+        let kid = claims.header.get("kid").and_then(Value::as_str);
+        let candidates: Vec<_> = match kid {
+            Some(kid) => issuer.key(kid).into_iter().cloned().collect(),
+            None => issuer.keys().to_vec(),
+        };
+        if candidates.is_empty() {
+            let kid = kid.unwrap_or_default();
+            let published: Vec<&str> = issuer.keys().iter().map(|k| k.kid()).collect();
+            return Err(self.fail(
+                Check::Signature,
+                StsError::KeysUnavailable,
+                format!("the JWKS has no key with kid {kid}"),
+                vec![compared("kid", kid), compared("published kids", &published.join(", "))],
+                "the token was signed by a key the issuer no longer publishes (rotated out) or by another issuer; get a fresh token",
+            ));
+        }
+        let verified = candidates
+            .iter()
+            .find(|key| key.verify(jwt.signing_input, jwt.signature, algorithm));
+        match verified {
+            Some(key) => {
+                let kid = key.kid().to_owned();
+                self.pass(
+                    Check::Signature,
+                    format!("the {alg} signature verifies with key {kid}"),
+                    vec![compared("alg", alg), compared("kid", &kid)],
+                );
+                Ok(())
+            }
+            None => Err(self.fail(
+                Check::Signature,
+                StsError::BadSignature,
+                "the signature does not verify against the issuer's keys".into(),
+                vec![compared("alg", alg), compared("kid", kid.unwrap_or("(none)"))],
+                "the token was changed after signing or signed by a different key; use the token the issuer minted",
+            )),
+        }
+    }
+
+    /// Check 6: `exp`, `nbf` and `iat` against the clock, with no leeway.
+    fn time(&mut self, claims: &Claims) -> Result<(), StsError> {
+        let now = self.now.unix_timestamp();
+        let mut values = vec![
+            compared("now", &now.to_string()),
+            compared("exp", &claims.exp.to_string()),
+        ];
+        if now >= claims.exp {
+            return Err(self.fail(
+                Check::Time,
+                StsError::Expired { now, exp: claims.exp },
+                format!("the token expired {} s ago", now - claims.exp),
+                values,
+                "read the token file again before each call; the kubelet rewrites it before it expires",
+            ));
+        }
+        if let Some(nbf) = claims.nbf {
+            values.push(compared("nbf", &nbf.to_string()));
+            if nbf > now {
+                return Err(self.fail(
+                    Check::Time,
+                    StsError::NotYetValid { now, nbf },
+                    format!("the token is not valid for another {} s", nbf - now),
+                    values,
+                    "check the issuer's clock; nbf must not be in the future",
+                ));
+            }
+        }
+        if let Some(iat) = claims.iat {
+            values.push(compared("iat", &iat.to_string()));
+            if iat > now {
+                return Err(self.fail(
+                    Check::Time,
+                    StsError::IssuedInFuture { now, iat },
+                    format!(
+                        "the token claims to be issued {} s in the future",
+                        iat - now
+                    ),
+                    values,
+                    "check the issuer's clock; iat must not be in the future",
+                ));
+            }
+        }
+        self.pass(
+            Check::Time,
+            format!("the token is valid for another {} s", claims.exp - now),
+            values,
+        );
+        Ok(())
+    }
+
+    /// Check 7: the token audience against the provider's client ids.
+    fn audience(&mut self, claims: &Claims, provider: &OidcProvider) -> Result<String, StsError> {
+        let matched = claims
+            .audiences
+            .iter()
+            .find(|aud| provider.client_ids.contains(aud))
+            .cloned();
+        let values = vec![
+            compared("aud", &claims.audiences.join(", ")),
+            compared("client ids", &provider.client_ids.join(", ")),
+        ];
+        match matched {
+            Some(audience) => {
+                self.pass(Check::Audience, format!("audience {audience} is a client id of the provider"), values);
+                Ok(audience)
+            }
+            None => Err(self.fail(
+                Check::Audience,
+                StsError::IncorrectAudience,
+                "no token audience is in the provider's client-id list".into(),
+                values,
+                format!(
+                    "add the audience to the provider: aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn {} --client-id {}",
+                    provider.arn,
+                    claims.audiences.first().map(String::as_str).unwrap_or("sts.amazonaws.com")
+                ),
+            )),
+        }
+    }
+
+    /// Check 8: the role exists and its trust policy allows this token.
+    fn trust_policy(
+        &mut self,
+        request: &Request,
+        claims: &Claims,
+        provider: &OidcProvider,
+        audience: &str,
+    ) -> Result<Role, StsError> {
+        let role = self
+            .state
+            .read()
+            .account(&request.role.account)
+            .and_then(|account| account.role(&request.role.name).cloned())
+            .filter(|role| role.path == request.role.path && role.name == request.role.name);
+        let Some(role) = role else {
+            return Err(self.fail(
+                Check::TrustPolicy,
+                StsError::AccessDenied,
+                format!("account {} has no role {}", request.role.account, request.role_arn),
+                vec![compared("RoleArn", &request.role_arn)],
+                "create the role, or fix the name, path or account in the role ARN (the pod's eks.amazonaws.com/role-arn annotation)",
+            ));
+        };
+        let context = web_identity_context(
+            &provider.arn,
+            &provider.url,
+            &claims.all,
+            audience,
+            &request.session_name,
+            &self.call.source_ip,
+            self.now,
+            self.call.secure,
+            &self.call.region,
+        );
+        let evaluation = role.trust_policy.evaluate(&context);
+        let allowed = evaluation.allowed();
+        let decided = evaluation.deciding_statement().map(|s| {
+            s.sid
+                .clone()
+                .unwrap_or_else(|| format!("statement {}", s.index + 1))
+        });
+        let values = vec![
+            compared("role", &role.arn),
+            compared("principal", &provider.arn),
+            compared("sub", &claims.sub),
+            compared("aud", audience),
+        ];
+        let hint = evaluation
+            .statements
+            .iter()
+            .flat_map(|s| s.conditions.iter())
+            .find_map(|c| c.diagnosis.as_ref().map(|d| d.fix.clone()));
+        self.evaluation = Some(evaluation);
+        if allowed {
+            let by = decided.unwrap_or_else(|| "a statement".into());
+            self.pass(
+                Check::TrustPolicy,
+                format!("the trust policy allows the call ({by})"),
+                values,
+            );
+            Ok(role)
+        } else {
+            let summary = match decided {
+                Some(by) => format!("the trust policy denies the call explicitly ({by})"),
+                None => {
+                    "no statement of the trust policy allows this principal, action and conditions"
+                        .into()
+                }
+            };
+            Err(self.fail(
+                Check::TrustPolicy,
+                StsError::AccessDenied,
+                summary,
+                values,
+                hint.unwrap_or_else(|| {
+                    format!(
+                        "the trust policy needs an Allow for Federated {} with conditions on {}:sub and {}:aud that match",
+                        provider.arn, provider.url, provider.url
+                    )
+                }),
+            ))
+        }
+    }
+
+    /// Check 9: DurationSeconds against the role's MaxSessionDuration.
+    fn duration(&mut self, request: &Request, role: &Role) -> Result<(), StsError> {
+        let max = i64::from(role.max_session_duration);
+        let values = vec![
+            compared("DurationSeconds", &request.duration.to_string()),
+            compared("MaxSessionDuration", &max.to_string()),
+        ];
+        if request.duration > max {
+            return Err(self.fail(
+                Check::Duration,
+                StsError::DurationExceedsMax,
+                "the requested session is longer than the role allows".into(),
+                values,
+                format!(
+                    "ask for at most {max} s, or raise the role's limit: aws iam update-role --role-name {} --max-session-duration {}",
+                    role.name, request.duration
+                ),
+            ));
+        }
+        self.pass(
+            Check::Duration,
+            "the session length is within the role's limit".into(),
+            values,
+        );
+        Ok(())
+    }
+
+    fn grant(
+        &mut self,
+        request: &Request,
+        claims: &Claims,
+        provider: &OidcProvider,
+        role: &Role,
+        audience: String,
+    ) -> Granted {
+        let serial = self.state.next_session_serial();
+        let expiration = self.now.unix_timestamp() + request.duration;
+        let session = Session {
+            access_key_id: credentials::access_key_id(self.state.seed(), serial),
+            partition: request.role.partition.clone(),
+            account: request.role.account.clone(),
+            role_name: role.name.clone(),
+            role_id: role.id.clone(),
+            session_name: request.session_name.clone(),
+            expiration,
+        };
+        let credentials = credentials::issue(self.state.credential_key(), &session);
+        Granted {
+            credentials,
+            session,
+            provider_arn: provider.arn.clone(),
+            audience,
+            subject: claims.sub.clone(),
+        }
+    }
+
+    fn into_decision(self, result: &Result<Granted, StsError>) -> Decision {
+        let outcome = match result {
+            Ok(granted) => Outcome::Allowed {
+                assumed_role_arn: granted.session.assumed_role_arn(),
+                access_key_id: granted.credentials.access_key_id.clone(),
+            },
+            Err(error) => {
+                let aws = error.to_aws();
+                Outcome::Error {
+                    code: aws.code.to_owned(),
+                    status: aws.status.as_u16(),
+                    message: aws.message,
+                }
+            }
+        };
+        let decided_by = self
+            .trace
+            .last()
+            .map(|entry| entry.check)
+            .unwrap_or(Check::Request);
+        Decision {
+            request_id: self.call.request_id.to_owned(),
+            time: self
+                .now
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+            role_arn: self.role_arn,
+            role_session_name: self.session_name,
+            issuer: self.issuer,
+            subject: self.subject,
+            outcome,
+            decided_by,
+            trace: self.trace,
+            policy: self.evaluation,
+        }
+    }
+}
+
+fn compared(name: &str, value: &str) -> Compared {
+    Compared {
+        name: name.to_owned(),
+        value: value.to_owned(),
+    }
+}
+
+/// The algorithms current STS documentation lists.
+fn accepted_algorithm(alg: &str) -> Option<Algorithm> {
+    match alg {
+        "RS256" => Some(Algorithm::RS256),
+        "RS384" => Some(Algorithm::RS384),
+        "RS512" => Some(Algorithm::RS512),
+        "ES256" => Some(Algorithm::ES256),
+        "ES384" => Some(Algorithm::ES384),
+        // NOTE: jsonwebtoken has no ES512, so an ES512 token is reported as
+        // an unsupported algorithm although STS accepts ES512.
+        _ => None,
+    }
+}
+
+fn read_claims(claims: &Map<String, Value>) -> Result<Claims, StsError> {
+    let string = |name: &'static str| match &claims[name] {
+        Value::String(s) => Ok(s.clone()),
+        other => Err(StsError::ClaimType {
+            claim: name,
+            detail: format!("expected a string, found {other}"),
+        }),
+    };
+    let audiences = match &claims["aud"] {
+        Value::String(s) => vec![s.clone()],
+        Value::Array(items) => items
+            .iter()
+            .map(|item| match item {
+                Value::String(s) => Ok(s.clone()),
+                other => Err(StsError::ClaimType {
+                    claim: "aud",
+                    detail: format!("expected strings in the list, found {other}"),
+                }),
+            })
+            .collect::<Result<_, _>>()?,
+        other => {
+            return Err(StsError::ClaimType {
+                claim: "aud",
+                detail: format!("expected a string or a list of strings, found {other}"),
+            });
+        }
+    };
+    Ok(Claims {
+        iss: string("iss")?,
+        sub: string("sub")?,
+        audiences,
+        exp: timestamp(claims, "exp")?.unwrap_or_default(),
+        nbf: timestamp(claims, "nbf")?,
+        iat: timestamp(claims, "iat")?,
+        all: claims.clone(),
+        header: Map::new(),
+    })
+}
+
+/// Reads a time claim, which STS documents as an integer number of seconds.
+fn timestamp(claims: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, StsError> {
+    match claims.get(name) {
+        None => Ok(None),
+        Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+        Some(other) => Err(StsError::ClaimType {
+            claim: name,
+            detail: format!("expected whole Unix seconds, found {other}"),
+        }),
+    }
+}

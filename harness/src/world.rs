@@ -1,0 +1,423 @@
+//! The emulated world: accounts with their IAM OIDC providers and roles, and
+//! EKS clusters with their issuers.
+//!
+//! The world is plain data behind one lock in the server state. Request
+//! handlers copy what they need (an `Arc` of an issuer, a role's policy) out
+//! of a read guard and do their crypto after releasing it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use crate::aws::arn::partition_dns_suffix;
+use crate::oidc::{Issuer, SigningKey};
+use crate::policy::TrustPolicy;
+use crate::seed;
+
+/// Account used when the caller names none.
+pub const DEFAULT_ACCOUNT: &str = "123456789012";
+/// Region of a cluster whose `--cluster` value names none.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// Partition of accounts that do not name one.
+pub const DEFAULT_PARTITION: &str = "aws";
+/// Kubernetes version reported by DescribeCluster.
+pub const CLUSTER_VERSION: &str = "1.31";
+
+/// What a cluster is created from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterSpec {
+    pub name: String,
+    pub region: String,
+    /// A fixed issuer id (32 upper-case hex digits); derived from the seed
+    /// when absent.
+    pub id: Option<String>,
+    /// The owning account; the world's default account when absent.
+    pub account: Option<String>,
+}
+
+impl ClusterSpec {
+    /// Parses the `NAME[@REGION[/ID]]` form of `serve --cluster`.
+    pub fn parse(text: &str) -> Result<ClusterSpec, String> {
+        let (name, rest) = match text.split_once('@') {
+            Some((name, rest)) => (name, Some(rest)),
+            None => (text, None),
+        };
+        let (region, id) = match rest {
+            Some(rest) => match rest.split_once('/') {
+                Some((region, id)) => (region, Some(id)),
+                None => (rest, None),
+            },
+            None => (DEFAULT_REGION, None),
+        };
+        if !is_cluster_name(name) {
+            return Err(format!(
+                "invalid cluster name {name:?}: use 1-100 letters, digits, '-' or '_', starting with a letter or digit"
+            ));
+        }
+        if region.is_empty()
+            || !region
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        {
+            return Err(format!(
+                "invalid region {region:?} in cluster {text:?}: use a region name such as us-east-1"
+            ));
+        }
+        if let Some(id) = id {
+            if !is_cluster_id(id) {
+                return Err(format!(
+                    "invalid cluster id {id:?} in cluster {text:?}: use 32 upper-case hex digits, as in oidc.eks.<region>.amazonaws.com/id/<ID>"
+                ));
+            }
+        }
+        Ok(ClusterSpec {
+            name: name.to_owned(),
+            region: region.to_owned(),
+            id: id.map(str::to_owned),
+            account: None,
+        })
+    }
+}
+
+fn is_cluster_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b) if b.is_ascii_alphanumeric())
+        && name.len() <= 100
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+/// Whether the text is an EKS issuer id: 32 upper-case hex digits.
+pub fn is_cluster_id(id: &str) -> bool {
+    id.len() == 32
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
+}
+
+/// An emulated EKS cluster.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub name: String,
+    pub region: String,
+    pub account: String,
+    pub id: String,
+    pub issuer: Arc<Issuer>,
+    pub created_at: OffsetDateTime,
+}
+
+/// An IAM OpenID Connect provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OidcProvider {
+    /// The URL as IAM stores it: no scheme, no default port.
+    pub url: String,
+    pub arn: String,
+    pub client_ids: Vec<String>,
+    pub thumbprints: Vec<String>,
+    pub tags: Vec<(String, String)>,
+    pub created_at: OffsetDateTime,
+}
+
+impl OidcProvider {
+    /// The `iss` value a token must carry to match this provider.
+    pub fn issuer_url(&self) -> String {
+        format!("https://{}", self.url)
+    }
+}
+
+/// An IAM role.
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub path: String,
+    pub id: String,
+    pub arn: String,
+    pub trust_policy: Arc<TrustPolicy>,
+    pub description: Option<String>,
+    pub max_session_duration: u32,
+    pub permissions_boundary: Option<String>,
+    pub tags: Vec<(String, String)>,
+    pub created_at: OffsetDateTime,
+}
+
+/// One AWS account's IAM state.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: String,
+    pub partition: String,
+    /// Providers by stored URL, which is unique within an account.
+    pub providers: BTreeMap<String, OidcProvider>,
+    /// Roles by lower-cased name: IAM role names are unique regardless of
+    /// case.
+    pub roles: BTreeMap<String, Role>,
+}
+
+impl Account {
+    fn new(id: &str, partition: &str) -> Self {
+        Self {
+            id: id.to_owned(),
+            partition: partition.to_owned(),
+            providers: BTreeMap::new(),
+            roles: BTreeMap::new(),
+        }
+    }
+
+    /// Finds a provider by ARN.
+    pub fn provider_by_arn(&self, arn: &str) -> Option<&OidcProvider> {
+        let url = self.provider_url_from_arn(arn)?;
+        self.providers.get(url)
+    }
+
+    /// The stored URL an ARN of this account names, if it is a provider ARN.
+    pub fn provider_url_from_arn<'a>(&self, arn: &'a str) -> Option<&'a str> {
+        let prefix = format!("arn:{}:iam::{}:oidc-provider/", self.partition, self.id);
+        arn.strip_prefix(prefix.as_str())
+    }
+
+    /// Finds a provider whose issuer URL is exactly `iss`.
+    pub fn provider_for_issuer(&self, iss: &str) -> Option<&OidcProvider> {
+        self.providers.get(iss.strip_prefix("https://")?)
+    }
+
+    /// Builds the ARN of a provider with stored URL `url`.
+    pub fn provider_arn(&self, url: &str) -> String {
+        format!(
+            "arn:{}:iam::{}:oidc-provider/{url}",
+            self.partition, self.id
+        )
+    }
+
+    /// Finds a role by name, ignoring case.
+    pub fn role(&self, name: &str) -> Option<&Role> {
+        self.roles.get(&name.to_ascii_lowercase())
+    }
+}
+
+/// The whole emulated world.
+#[derive(Debug)]
+pub struct World {
+    seed: u64,
+    default_account: String,
+    accounts: BTreeMap<String, Account>,
+    clusters: Vec<Cluster>,
+    issuers: HashMap<String, Arc<Issuer>>,
+    role_serial: u64,
+}
+
+impl World {
+    /// Creates an empty world.
+    pub fn new(seed: u64, default_account: &str) -> World {
+        let mut world = World {
+            seed,
+            default_account: default_account.to_owned(),
+            accounts: BTreeMap::new(),
+            clusters: Vec::new(),
+            issuers: HashMap::new(),
+            role_serial: 0,
+        };
+        world.account_mut(default_account);
+        world
+    }
+
+    /// The seed every derived value comes from.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The account of unsigned calls and of calls whose key names none.
+    pub fn default_account(&self) -> &str {
+        &self.default_account
+    }
+
+    /// Finds an account.
+    pub fn account(&self, id: &str) -> Option<&Account> {
+        self.accounts.get(id)
+    }
+
+    /// Every account, in id order.
+    pub fn accounts(&self) -> impl Iterator<Item = &Account> {
+        self.accounts.values()
+    }
+
+    /// Returns an account, creating it (in the default partition) on first
+    /// use, as any 12-digit account id names a usable account.
+    pub fn account_mut(&mut self, id: &str) -> &mut Account {
+        self.accounts
+            .entry(id.to_owned())
+            .or_insert_with(|| Account::new(id, DEFAULT_PARTITION))
+    }
+
+    /// Sets the partition of an account (creating it), for GovCloud and
+    /// China accounts.
+    pub fn set_partition(&mut self, id: &str, partition: &str) {
+        self.account_mut(id).partition = partition.to_owned();
+    }
+
+    /// Adds a cluster and its issuer. Fails when the account already has a
+    /// cluster of that name in that region, or another cluster has the id.
+    pub fn add_cluster(
+        &mut self,
+        spec: &ClusterSpec,
+        now: OffsetDateTime,
+    ) -> Result<&Cluster, String> {
+        let account = spec
+            .account
+            .clone()
+            .unwrap_or_else(|| self.default_account.clone());
+        if self
+            .clusters
+            .iter()
+            .any(|c| c.account == account && c.region == spec.region && c.name == spec.name)
+        {
+            return Err(format!(
+                "cluster {:?} already exists in account {account}, region {}",
+                spec.name, spec.region
+            ));
+        }
+        let id = match &spec.id {
+            Some(id) => id.clone(),
+            None => self.derived_cluster_id(&account, &spec.region, &spec.name),
+        };
+        if let Some(other) = self.clusters.iter().find(|c| c.id == id) {
+            return Err(format!(
+                "cluster id {id} is already used by cluster {:?}; give each cluster its own id",
+                other.name
+            ));
+        }
+        let partition = self.account_mut(&account).partition.clone();
+        let url = format!(
+            "https://oidc.eks.{}.{}/id/{id}",
+            spec.region,
+            partition_dns_suffix(&partition)
+        );
+        let key = SigningKey::derived(
+            self.seed,
+            &["cluster-key", &account, &spec.region, &spec.name],
+        );
+        let issuer = Arc::new(Issuer::new(&url, vec![key]));
+        self.issuers.insert(url, issuer.clone());
+        self.clusters.push(Cluster {
+            name: spec.name.clone(),
+            region: spec.region.clone(),
+            account,
+            id,
+            issuer,
+            created_at: now,
+        });
+        Ok(self.clusters.last().expect("a cluster was just pushed"))
+    }
+
+    /// The issuer id a cluster gets when none is given: the first 32 hex
+    /// digits (upper case) of a SHA-256 over seed, account, region and name,
+    /// so adding a cluster renumbers no other.
+    pub fn derived_cluster_id(&self, account: &str, region: &str, name: &str) -> String {
+        let digest = seed::derive(self.seed, &["cluster-id", account, region, name]);
+        hex::encode_upper(&digest[..16])
+    }
+
+    /// Every cluster, in creation order.
+    pub fn clusters(&self) -> &[Cluster] {
+        &self.clusters
+    }
+
+    /// Finds a cluster by name: in `account` first, then in any account.
+    pub fn cluster(&self, name: &str, account: &str) -> Option<&Cluster> {
+        self.clusters
+            .iter()
+            .find(|c| c.name == name && c.account == account)
+            .or_else(|| self.clusters.iter().find(|c| c.name == name))
+    }
+
+    /// Finds a hosted issuer by its exact URL.
+    pub fn issuer(&self, url: &str) -> Option<&Arc<Issuer>> {
+        self.issuers.get(url)
+    }
+
+    /// Finds the hosted issuer that serves `path` on `host`, returning it
+    /// with the part of the path after the issuer's own path.
+    pub fn issuer_for_request<'p>(
+        &self,
+        host: &str,
+        path: &'p str,
+    ) -> Option<(&Arc<Issuer>, &'p str)> {
+        for suffix in [
+            crate::oidc::issuer::DISCOVERY_PATH,
+            crate::oidc::issuer::JWKS_PATH,
+        ] {
+            if let Some(issuer_path) = path.strip_suffix(suffix) {
+                let url = format!("https://{host}{issuer_path}");
+                if let Some(issuer) = self.issuers.get(url.trim_end_matches('/')) {
+                    return Some((issuer, &path[issuer_path.len()..]));
+                }
+                if let Some(issuer) = self.issuers.get(&url) {
+                    return Some((issuer, &path[issuer_path.len()..]));
+                }
+            }
+        }
+        None
+    }
+
+    /// Whether any hosted issuer lives on `host`.
+    pub fn hosts_issuer_on(&self, host: &str) -> bool {
+        self.issuers.values().any(|issuer| issuer.host() == host)
+    }
+
+    /// Returns the next role id: `AROA` and 17 characters derived from the
+    /// seed, the account, the name and a creation serial, so a role deleted
+    /// and created again gets a new id, as in IAM.
+    pub fn next_role_id(&mut self, account: &str, name: &str) -> String {
+        self.role_serial += 1;
+        let serial = self.role_serial.to_string();
+        format!(
+            "AROA{}",
+            seed::id_chars(self.seed, &["role-id", account, name, &serial], 17)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cluster_spec_forms() {
+        let plain = ClusterSpec::parse("demo").unwrap();
+        assert_eq!(plain.region, DEFAULT_REGION);
+        let full =
+            ClusterSpec::parse("demo@ap-northeast-2/C891F985BAF5A4C1C7ABBA6A00DFD39E").unwrap();
+        assert_eq!(full.region, "ap-northeast-2");
+        assert_eq!(full.id.as_deref(), Some("C891F985BAF5A4C1C7ABBA6A00DFD39E"));
+        assert!(ClusterSpec::parse("demo@us-east-1/abc").is_err());
+        assert!(ClusterSpec::parse("-x").is_err());
+    }
+
+    #[test]
+    fn derived_id_depends_only_on_own_inputs() {
+        let world = World::new(5, DEFAULT_ACCOUNT);
+        let a = world.derived_cluster_id(DEFAULT_ACCOUNT, "us-east-1", "a");
+        assert!(is_cluster_id(&a));
+        assert_eq!(
+            a,
+            World::new(5, DEFAULT_ACCOUNT).derived_cluster_id(DEFAULT_ACCOUNT, "us-east-1", "a")
+        );
+        assert_ne!(
+            a,
+            world.derived_cluster_id(DEFAULT_ACCOUNT, "us-east-1", "b")
+        );
+    }
+
+    #[test]
+    fn issuer_lookup_by_host_and_path() {
+        let mut world = World::new(5, DEFAULT_ACCOUNT);
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let spec = ClusterSpec::parse("demo@eu-west-1/C891F985BAF5A4C1C7ABBA6A00DFD39E").unwrap();
+        world.add_cluster(&spec, now).unwrap();
+        let host = "oidc.eks.eu-west-1.amazonaws.com";
+        let (issuer, rest) = world
+            .issuer_for_request(host, "/id/C891F985BAF5A4C1C7ABBA6A00DFD39E/keys")
+            .unwrap();
+        assert_eq!(rest, "/keys");
+        assert!(issuer.url().ends_with("C891F985BAF5A4C1C7ABBA6A00DFD39E"));
+        assert!(world.issuer_for_request(host, "/id/OTHER/keys").is_none());
+    }
+}
