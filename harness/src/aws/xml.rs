@@ -45,7 +45,10 @@ impl XmlWriter {
     /// Writes `<name>value</name>`, escaping the value.
     pub fn text(&mut self, name: &str, value: &str) -> &mut Self {
         self.write(Event::Start(BytesStart::new(name)));
-        self.write(Event::Text(BytesText::new(value)));
+        // Only `<`, `>` and `&` are escaped, as AWS does: quotes and
+        // apostrophes stay literal in messages such as `Value 'x' at …`.
+        let escaped = quick_xml::escape::partial_escape(value);
+        self.write(Event::Text(BytesText::from_escaped(escaped)));
         self.write(Event::End(BytesEnd::new(name)));
         self
     }
