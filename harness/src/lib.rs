@@ -2,3 +2,4 @@
 //! accounts" trust flow.
 
 pub mod seed;
+pub mod tls;
