@@ -35,6 +35,15 @@ fn shared_ca() -> Arc<CertificateAuthority> {
     .clone()
 }
 
+/// CA from another seed, shared by the tests that need a second chain.
+fn other_ca() -> Arc<CertificateAuthority> {
+    static CA: OnceLock<Arc<CertificateAuthority>> = OnceLock::new();
+    CA.get_or_init(|| {
+        Arc::new(CertificateAuthority::generate(DEFAULT_SEED + 1).expect("generate another CA"))
+    })
+    .clone()
+}
+
 fn serves_eks_hosts() -> HostPredicate {
     Arc::new(|host: &str| host.starts_with("oidc.eks.") && host.ends_with(".amazonaws.com"))
 }
@@ -82,6 +91,19 @@ fn test_router() -> Router {
         .route("/whoami", get(whoami))
 }
 
+/// Router whose discovery document points `jwks_uri` at another server.
+fn split_router(jwks_uri: String) -> Router {
+    Router::new().route(
+        "/.well-known/openid-configuration",
+        get(move |headers: HeaderMap| async move {
+            Json(json!({
+                "issuer": format!("https://{}", host_of(&headers)),
+                "jwks_uri": jwks_uri,
+            }))
+        }),
+    )
+}
+
 struct TestServer {
     port: u16,
     root_pem: PathBuf,
@@ -92,12 +114,19 @@ struct TestServer {
 
 impl TestServer {
     async fn start() -> Self {
-        let ca = shared_ca();
+        Self::start_with(shared_ca(), serves_eks_hosts(), test_router()).await
+    }
+
+    async fn start_with(
+        ca: Arc<CertificateAuthority>,
+        serves: HostPredicate,
+        router: Router,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("create a temporary directory");
         let root_pem = dir.path().join("root.pem");
         ca.write_root_pem(&root_pem).expect("write the root PEM");
 
-        let config = server_config(ca, serves_eks_hosts()).expect("build the server config");
+        let config = server_config(ca, serves).expect("build the server config");
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .await
             .expect("bind 127.0.0.1:0");
@@ -106,7 +135,7 @@ impl TestServer {
             .expect("read the local address")
             .port();
         let (shutdown, stop) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve_tls(listener, config, test_router(), async move {
+        let task = tokio::spawn(serve_tls(listener, config, router, async move {
             let _ = stop.await;
         }));
         Self {
@@ -185,7 +214,7 @@ fn ca_same_seed_same_bytes() {
 #[test]
 fn ca_other_seed_differs() {
     let shared = shared_ca();
-    let other = CertificateAuthority::generate(DEFAULT_SEED + 1).expect("generate another CA");
+    let other = other_ca();
 
     assert_ne!(shared.root_der(), other.root_der());
     assert_ne!(shared.intermediate_der(), other.intermediate_der());
@@ -370,6 +399,11 @@ async fn fetch_thumbprint_is_intermediate_sha1() {
     .expect("fetch the thumbprint");
 
     assert_eq!(thumbprint.sha1_hex, thumbprint_of(ca.intermediate_der()));
+    assert_eq!(thumbprint.issuer_sha1_hex, thumbprint.sha1_hex);
+    assert_eq!(
+        thumbprint.thumbprint_list(),
+        vec![thumbprint.sha1_hex.clone()]
+    );
     assert_eq!(thumbprint.jwks_uri, server.url("/keys"));
     assert_eq!(thumbprint.host, HOST);
     assert_eq!(thumbprint.port, server.port);
@@ -402,6 +436,44 @@ async fn fetch_thumbprint_follows_cluster_path() {
     assert_eq!(by_issuer.jwks_uri, server.url("/id/ABCDEF0123456789/keys"));
 }
 
+/// The JWKS server answers as `localhost`, a name that resolves to the
+/// loopback address without `--resolve`, and uses a chain from another seed.
+#[tokio::test]
+async fn fetch_thumbprint_follows_jwks_host() {
+    let jwks = TestServer::start_with(
+        other_ca(),
+        Arc::new(|host: &str| host == "localhost"),
+        test_router(),
+    )
+    .await;
+    let jwks_uri = format!("https://localhost:{}/keys", jwks.port);
+    let issuer = TestServer::start_with(
+        shared_ca(),
+        serves_eks_hosts(),
+        split_router(jwks_uri.clone()),
+    )
+    .await;
+    let both_roots = issuer._dir.path().join("both-roots.pem");
+    let pem = format!("{}{}", shared_ca().root_pem(), other_ca().root_pem());
+    std::fs::write(&both_roots, pem).expect("write both roots");
+
+    let thumbprint = fetch_thumbprint(&issuer.url(""), Some(&both_roots), Some(issuer.resolve()))
+        .await
+        .expect("fetch the thumbprint");
+    let jwks_thumbprint = thumbprint_of(other_ca().intermediate_der());
+    let issuer_thumbprint = thumbprint_of(shared_ca().intermediate_der());
+
+    assert_eq!(thumbprint.jwks_uri, jwks_uri);
+    assert_eq!(thumbprint.host, "localhost");
+    assert_eq!(thumbprint.port, jwks.port);
+    assert_eq!(thumbprint.sha1_hex, jwks_thumbprint);
+    assert_eq!(thumbprint.issuer_sha1_hex, issuer_thumbprint);
+    assert_eq!(
+        thumbprint.thumbprint_list(),
+        vec![jwks_thumbprint, issuer_thumbprint]
+    );
+}
+
 #[tokio::test]
 async fn run_thumbprint_command_prints_hex() {
     let server = TestServer::start().await;
@@ -432,7 +504,7 @@ async fn fetch_without_cacert_names_flag() {
 #[tokio::test]
 async fn fetch_with_wrong_ca_names_flag() {
     let server = TestServer::start().await;
-    let other = CertificateAuthority::generate(DEFAULT_SEED + 1).expect("generate another CA");
+    let other = other_ca();
     let wrong_root = server._dir.path().join("other-root.pem");
     other
         .write_root_pem(&wrong_root)
@@ -586,4 +658,42 @@ async fn serve_tls_stops_on_shutdown() {
         .expect("the server task did not panic");
 
     assert!(result.is_ok(), "{result:?}");
+}
+
+/// Python 3.13 and later add `VERIFY_X509_STRICT` in
+/// `ssl.create_default_context()`, which requires key identifiers and
+/// critical basic constraints. `openssl verify -x509_strict` sets that flag.
+#[tokio::test]
+async fn openssl_strict_verify_accepts_chain() {
+    let ca = shared_ca();
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let root = dir.path().join("root.pem");
+    let intermediate = dir.path().join("intermediate.der");
+    let leaf = dir.path().join("leaf.der");
+    ca.write_root_pem(&root).expect("write the root PEM");
+    std::fs::write(&intermediate, ca.intermediate_der()).expect("write the intermediate");
+    std::fs::write(&leaf, leaf_der(&ca, HOST)).expect("write the leaf");
+
+    let output = run_tool(
+        "openssl",
+        vec![
+            "verify".into(),
+            "-x509_strict".into(),
+            "-purpose".into(),
+            "sslserver".into(),
+            "-verify_hostname".into(),
+            HOST.into(),
+            "-CAfile".into(),
+            root.display().to_string(),
+            "-untrusted".into(),
+            intermediate.display().to_string(),
+            leaf.display().to_string(),
+        ],
+    )
+    .await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert!(output.status.success(), "{stdout}{stderr}");
+    assert!(stdout.trim_end().ends_with(": OK"), "{stdout}");
 }

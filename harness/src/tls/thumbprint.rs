@@ -57,8 +57,28 @@ pub struct Thumbprint {
     /// Port the chain was presented on.
     pub port: u16,
     /// Subjects of the presented chain in the order sent, leaf first, in
-    /// RFC 4514 form such as `CN=oidc.eks.us-east-1.amazonaws.com`.
+    /// RFC 4514 form such as `O=Example, CN=oidc.example.com`.
     pub subjects: Vec<String>,
+    /// Lower-case hex SHA-1 of the last certificate the issuer host (the
+    /// discovery document's host) presented. It equals `sha1_hex` unless
+    /// the two hosts serve different chains.
+    pub issuer_sha1_hex: String,
+}
+
+impl Thumbprint {
+    /// Returns the thumbprints to register with IAM: the `jwks_uri` host's,
+    /// then the issuer host's if it differs.
+    ///
+    /// AWS's IAM guide asks for both when the discovery document and the
+    /// JWKS are served from different hosts, because IAM checks both when
+    /// it falls back to thumbprint verification.
+    pub fn thumbprint_list(&self) -> Vec<String> {
+        let mut list = vec![self.sha1_hex.clone()];
+        if self.issuer_sha1_hex != self.sha1_hex {
+            list.push(self.issuer_sha1_hex.clone());
+        }
+        list
+    }
 }
 
 /// Failure to fetch a thumbprint, naming the value at fault.
@@ -123,19 +143,16 @@ pub async fn fetch_thumbprint(
     let resolve = resolve.map(|(host, port, addr)| (host.to_ascii_lowercase(), port, addr));
 
     let tls = connect(&discovery, &config, resolve.as_ref()).await?;
+    let issuer_chain = presented_chain(&tls, &discovery)?;
     let body = get(tls, &discovery).await?;
     let jwks_uri = jwks_uri_of(&body, &discovery.url)?;
     let jwks = Endpoint::parse(&jwks_uri)?;
 
     let tls = connect(&jwks, &config, resolve.as_ref()).await?;
     let chain = presented_chain(&tls, &jwks)?;
-    let last = chain.last().ok_or_else(|| ThumbprintError::NoCertificate {
-        host: jwks.host.clone(),
-        port: jwks.port,
-    })?;
-
     Ok(Thumbprint {
-        sha1_hex: thumbprint_of(last),
+        sha1_hex: thumbprint_of(last_of(&chain)),
+        issuer_sha1_hex: thumbprint_of(last_of(&issuer_chain)),
         subjects: chain.iter().map(|der| subject_of(der)).collect(),
         jwks_uri,
         host: jwks.host,
@@ -145,6 +162,10 @@ pub async fn fetch_thumbprint(
 
 /// Runs `oidc-sts-harness thumbprint URL [--cacert FILE] [--resolve
 /// HOST:PORT:ADDR]` and returns the line to print: the 40 hex digits.
+///
+/// If the issuer host presents a chain with another thumbprint than the
+/// `jwks_uri` host's, the line contains both, separated by a space, in the
+/// order of [`Thumbprint::thumbprint_list`], as `--thumbprint-list` takes them.
 pub async fn run_thumbprint_command(
     url: &str,
     cacert: Option<PathBuf>,
@@ -154,7 +175,7 @@ pub async fn run_thumbprint_command(
     let thumbprint = fetch_thumbprint(url, cacert.as_deref(), resolve)
         .await
         .with_context(|| format!("failed to fetch the thumbprint of {url}"))?;
-    Ok(thumbprint.sha1_hex)
+    Ok(thumbprint.thumbprint_list().join(" "))
 }
 
 /// Parses curl's `--resolve HOST:PORT:ADDR` syntax. `ADDR` may be an IPv6
@@ -450,6 +471,13 @@ fn jwks_uri_of(body: &[u8], url: &str) -> Result<String, ThumbprintError> {
         .ok_or_else(|| failed("the document has no string member \"jwks_uri\"".to_owned()))
 }
 
+/// Returns the last certificate of a chain that [`presented_chain`] checked
+/// is not empty.
+fn last_of<'a>(chain: &'a [CertificateDer<'static>]) -> &'a [u8] {
+    chain.last().map_or(&[], |cert| cert.as_ref())
+}
+
+/// Returns the chain the server presented, which is never empty.
 fn presented_chain(
     tls: &TlsStream<TcpStream>,
     endpoint: &Endpoint,
