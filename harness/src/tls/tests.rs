@@ -548,6 +548,7 @@ async fn handshake_without_sni_is_rejected() {
         matches!(error, ThumbprintError::Handshake { .. }),
         "{error}"
     );
+    assert!(error.to_string().contains("--resolve"), "{error}");
 }
 
 #[tokio::test]

@@ -380,22 +380,11 @@ async fn connect(
             url: endpoint.url.clone(),
             reason: format!("the host is not a valid TLS server name: {e}"),
         })?;
-    let handshake_error = |error: std::io::Error| {
-        // tokio-rustls reports rustls errors wrapped in an io::Error.
-        let untrusted = error
-            .get_ref()
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-            .is_some_and(|inner| matches!(inner, rustls::Error::InvalidCertificate(_)));
-        ThumbprintError::Handshake {
-            host: endpoint.host.clone(),
-            port: endpoint.port,
-            reason: error.to_string(),
-            hint: if untrusted {
-                "; pass the CA that signed this chain with --cacert FILE"
-            } else {
-                ""
-            },
-        }
+    let handshake_error = |error: std::io::Error| ThumbprintError::Handshake {
+        host: endpoint.host.clone(),
+        port: endpoint.port,
+        hint: handshake_hint(&error),
+        reason: error.to_string(),
     };
     let connector = TlsConnector::from(Arc::clone(config));
     match tokio::time::timeout(STEP_TIMEOUT, connector.connect(server_name, tcp)).await {
@@ -405,6 +394,25 @@ async fn connect(
             std::io::ErrorKind::TimedOut,
             "timed out after 10 s",
         ))),
+    }
+}
+
+/// Returns advice for the handshake failures a user can fix, or "".
+fn handshake_hint(error: &std::io::Error) -> &'static str {
+    // tokio-rustls reports rustls errors wrapped in an io::Error.
+    let rustls_error = error
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    match rustls_error {
+        Some(rustls::Error::InvalidCertificate(_)) => {
+            "; pass the CA that signed this chain with --cacert FILE"
+        }
+        // The harness's resolver rejects unknown or missing SNI this way.
+        Some(rustls::Error::AlertReceived(rustls::AlertDescription::AccessDenied)) => {
+            "; the server rejected the host name, so connect by a host name it \
+             serves and give its address with --resolve HOST:PORT:ADDR"
+        }
+        _ => "",
     }
 }
 
