@@ -490,6 +490,35 @@ async fn run_thumbprint_command_prints_hex() {
 }
 
 #[tokio::test]
+async fn run_thumbprint_command_error_shows_cause() {
+    let dir = tempfile::tempdir().expect("create a temporary directory");
+    let root = dir.path().join("root.pem");
+    shared_ca()
+        .write_root_pem(&root)
+        .expect("write the root PEM");
+    // A port that was just free, so nothing listens on it.
+    let closed = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind 127.0.0.1:0");
+    let port = closed.local_addr().expect("read the local address").port();
+    drop(closed);
+
+    let url = format!("https://{HOST}:{port}");
+    let resolve = format!("{HOST}:{port}:127.0.0.1");
+    let message = run_thumbprint_command(&url, Some(root), Some(resolve))
+        .await
+        .expect_err("nothing listens on the port")
+        .to_string();
+
+    assert!(
+        message.contains(&format!("failed to fetch the thumbprint of {url}")),
+        "{message}"
+    );
+    let cause = format!("failed to connect to {HOST}:{port} at 127.0.0.1:{port}");
+    assert!(message.contains(&cause), "{message}");
+}
+
+#[tokio::test]
 async fn fetch_without_cacert_names_flag() {
     let server = TestServer::start().await;
 

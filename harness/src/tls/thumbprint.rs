@@ -48,7 +48,8 @@ pub fn thumbprint_of(der: &[u8]) -> String {
 /// Thumbprint of an OIDC issuer, with the chain it was taken from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Thumbprint {
-    /// Lower-case hex SHA-1 of the last certificate presented.
+    /// Lower-case hex SHA-1 of the last certificate the `jwks_uri` host
+    /// presented, the value IAM expects.
     pub sha1_hex: String,
     /// `jwks_uri` from the discovery document, whose host was thumbprinted.
     pub jwks_uri: String,
@@ -97,12 +98,13 @@ pub enum ThumbprintError {
     )]
     NoTrustStore { reason: String },
     /// The TCP connection failed or timed out.
-    #[error("failed to connect to {host}:{port} at {addr}: {reason}")]
+    #[error("failed to connect to {host}:{port} at {addr}: {reason}{hint}")]
     Connect {
         host: String,
         port: u16,
         addr: String,
         reason: String,
+        hint: &'static str,
     },
     /// The TLS handshake failed, for example because the chain does not
     /// verify against the trusted certificates.
@@ -172,9 +174,11 @@ pub async fn run_thumbprint_command(
     resolve: Option<String>,
 ) -> anyhow::Result<String> {
     let resolve = resolve.as_deref().map(parse_resolve).transpose()?;
+    // The cause goes into the message itself, so that it is shown however
+    // the caller formats the error.
     let thumbprint = fetch_thumbprint(url, cacert.as_deref(), resolve)
         .await
-        .with_context(|| format!("failed to fetch the thumbprint of {url}"))?;
+        .map_err(|error| anyhow::anyhow!("failed to fetch the thumbprint of {url}: {error}"))?;
     Ok(thumbprint.thumbprint_list().join(" "))
 }
 
@@ -357,6 +361,11 @@ async fn connect(
         port: endpoint.port,
         addr: addr_text.clone(),
         reason,
+        hint: if overridden.is_none() {
+            "; if the harness serves this host, give its address with --resolve HOST:PORT:ADDR"
+        } else {
+            ""
+        },
     };
 
     let tcp = match overridden {
