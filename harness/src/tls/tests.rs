@@ -436,7 +436,7 @@ async fn fetch_thumbprint_follows_cluster_path() {
     assert_eq!(by_issuer.jwks_uri, server.url("/id/ABCDEF0123456789/keys"));
 }
 
-/// The JWKS server answers as `localhost`, a name that resolves to the
+/// The JWKS server serves the name `localhost`, which resolves to the
 /// loopback address without `--resolve`, and uses a chain from another seed.
 #[tokio::test]
 async fn fetch_thumbprint_follows_jwks_host() {

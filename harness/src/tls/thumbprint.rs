@@ -70,7 +70,7 @@ impl Thumbprint {
     /// Returns the thumbprints to register with IAM: the `jwks_uri` host's,
     /// then the issuer host's if it differs.
     ///
-    /// AWS's IAM guide asks for both when the discovery document and the
+    /// AWS's IAM guide requests both when the discovery document and the
     /// JWKS are served from different hosts, because IAM checks both when
     /// it falls back to thumbprint verification.
     pub fn thumbprint_list(&self) -> Vec<String> {
