@@ -225,6 +225,18 @@ fn ca_other_seed_differs() {
     );
 }
 
+/// Scenario files and IAM provider records store this value, so a change
+/// (for example from an `rsa` or `rcgen` upgrade) breaks them and must be
+/// made on purpose and noted for users.
+#[test]
+fn default_seed_thumbprint_is_pinned() {
+    assert_eq!(
+        thumbprint_of(shared_ca().intermediate_der()),
+        "f2808918bbfecfb4e43888fbfba37b406b434656",
+        "the chain for the default seed changed, so stored thumbprints no longer match"
+    );
+}
+
 #[test]
 fn chain_fields_are_fixed() {
     let ca = shared_ca();
