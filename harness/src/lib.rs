@@ -17,6 +17,7 @@
 //! - [`policy`]: the trust-policy language.
 //! - [`oidc`]: issuer keys, documents, token minting and parsing.
 //! - [`world`]: accounts, clusters, providers, roles.
+//! - [`tls`]: the HTTPS listener for issuers, its CA chain, thumbprints.
 //! - [`clock`], [`seed`]: the injected time and deterministic derivation.
 //! - [`Harness`]: start a server in-process, for other projects' tests.
 
@@ -31,6 +32,7 @@ pub mod seed;
 pub mod server;
 pub mod state;
 pub mod sts;
+pub mod tls;
 pub mod world;
 
 pub use embed::{Harness, HarnessBuilder};
