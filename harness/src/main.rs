@@ -1,6 +1,7 @@
 //! The `oidc-sts-harness` command line: parses flags and calls the library.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -32,6 +33,21 @@ enum Command {
     Serve(ServeArgs),
     /// Print a projected service-account token signed by a served cluster's key.
     Token(TokenArgs),
+    /// Print the thumbprint IAM computes for an issuer: the SHA-1 of the last
+    /// certificate the jwks_uri host presents.
+    Thumbprint(ThumbprintArgs),
+}
+
+#[derive(Args)]
+struct ThumbprintArgs {
+    /// Issuer URL (https://…) or its discovery document URL.
+    url: String,
+    /// PEM file of the CA to trust, e.g. the one `serve --tls-listen` writes.
+    #[arg(long)]
+    cacert: Option<PathBuf>,
+    /// Connect to ADDR for HOST:PORT instead of resolving HOST, as curl's --resolve.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    resolve: Option<String>,
 }
 
 #[derive(Args)]
@@ -39,6 +55,14 @@ struct ServeArgs {
     /// Address to listen on; 127.0.0.1:0 picks a free port.
     #[arg(long, default_value = DEFAULT_LISTEN)]
     listen: SocketAddr,
+    /// Also serve the clusters' issuers over HTTPS on this address, with a
+    /// certificate chain derived from the seed.
+    #[arg(long, value_name = "ADDR")]
+    tls_listen: Option<SocketAddr>,
+    /// Where to write the root CA certificate of the HTTPS listener (PEM);
+    /// a file named after the seed in the temporary directory by default.
+    #[arg(long, value_name = "PATH")]
+    ca_file: Option<PathBuf>,
     /// An emulated EKS cluster, NAME[@REGION[/ID]] (repeatable); region
     /// us-east-1 when none is given, ID derived from the seed when none is given.
     #[arg(long = "cluster", value_name = "NAME[@REGION[/ID]]")]
@@ -99,6 +123,16 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve(args).await,
             Command::Token(args) => token(args).await,
+            Command::Thumbprint(args) => {
+                let line = oidc_sts_harness::tls::run_thumbprint_command(
+                    &args.url,
+                    args.cacert,
+                    args.resolve,
+                )
+                .await?;
+                println!("{line}");
+                Ok(())
+            }
         }
     });
     match result {
@@ -136,11 +170,84 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, seed, "serving");
     println!("listening on http://{addr}");
-    oidc_sts_harness::server::serve(listener, state, shutdown_signal())
-        .await
-        .context("server failed")?;
+
+    let (stop, _) = tokio::sync::watch::channel(false);
+    let stopped = |stop: &tokio::sync::watch::Sender<bool>| {
+        let mut receiver = stop.subscribe();
+        async move {
+            let _ = receiver.wait_for(|stopped| *stopped).await;
+        }
+    };
+    let http = tokio::spawn(oidc_sts_harness::server::serve(
+        listener,
+        state.clone(),
+        stopped(&stop),
+    ));
+    let https = match args.tls_listen {
+        Some(tls_addr) => {
+            let ca_file = args.ca_file.unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("oidc-sts-harness-ca-{seed}.pem"))
+            });
+            let tls_listener = start_tls(tls_addr, &ca_file, state.clone()).await?;
+            let app = oidc_sts_harness::server::app(state.clone());
+            Some(tokio::spawn(oidc_sts_harness::tls::serve_tls(
+                tls_listener.0,
+                tls_listener.1,
+                app,
+                stopped(&stop),
+            )))
+        }
+        None => None,
+    };
+
+    shutdown_signal().await;
+    let _ = stop.send(true);
+    http.await
+        .context("HTTP listener task failed")?
+        .context("HTTP listener failed")?;
+    if let Some(https) = https {
+        https
+            .await
+            .context("HTTPS listener task failed")?
+            .context("HTTPS listener failed")?;
+    }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Binds the HTTPS listener, writes the CA file and prints the two lines
+/// that say HTTPS is ready.
+async fn start_tls(
+    addr: SocketAddr,
+    ca_file: &std::path::Path,
+    state: Arc<AppState>,
+) -> anyhow::Result<(TcpListener, Arc<rustls::ServerConfig>)> {
+    let seed = state.seed();
+    // Generating the chain's RSA keys takes a fraction of a second of CPU,
+    // so it runs off the async workers.
+    let ca = tokio::task::spawn_blocking(move || {
+        oidc_sts_harness::tls::CertificateAuthority::generate(seed)
+    })
+    .await
+    .context("CA generation task failed")?
+    .context("cannot build the HTTPS certificate chain")?;
+    let ca = Arc::new(ca);
+    ca.write_root_pem(ca_file)
+        .with_context(|| format!("cannot write the CA certificate to {}", ca_file.display()))?;
+    let hosts = state.clone();
+    let config = oidc_sts_harness::tls::server_config(
+        ca,
+        Arc::new(move |host: &str| hosts.read().hosts_issuer_on(host)),
+    )
+    .context("cannot configure TLS")?;
+    let listener = TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr} for HTTPS"))?;
+    let tls_addr = listener.local_addr()?;
+    println!("listening on https://{tls_addr}");
+    println!("ca certificate: {}", ca_file.display());
+    tracing::info!(addr = %tls_addr, ca = %ca_file.display(), "serving issuers over HTTPS");
+    Ok((listener, config))
 }
 
 fn parse_seed(text: &str) -> anyhow::Result<u64> {
