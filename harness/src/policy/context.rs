@@ -81,8 +81,10 @@ pub struct RequestContext {
     /// Condition-key prefix of the caller's OIDC provider, used only to spot
     /// condition keys written for another provider.
     provider_prefix: Option<String>,
-    /// Keys lower-cased, in sorted order so traces are deterministic.
-    keys: BTreeMap<String, ContextValue>,
+    #[serde(serialize_with = "serialize_keys")]
+    /// Values by lower-cased key, in sorted order so traces are
+    /// deterministic, each with the key as first spelt.
+    keys: BTreeMap<String, (String, ContextValue)>,
 }
 
 impl RequestContext {
@@ -121,7 +123,8 @@ impl RequestContext {
     /// Sets a context key, replacing any earlier value. Key names are
     /// case-insensitive, as in IAM.
     pub fn insert(&mut self, key: &str, value: ContextValue) {
-        self.keys.insert(key.to_ascii_lowercase(), value);
+        self.keys
+            .insert(key.to_ascii_lowercase(), (key.to_string(), value));
     }
 
     /// Removes a context key, so conditions on it see it as missing.
@@ -131,7 +134,9 @@ impl RequestContext {
 
     /// The value of a key, looked up case-insensitively.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
-        self.keys.get(&key.to_ascii_lowercase())
+        self.keys
+            .get(&key.to_ascii_lowercase())
+            .map(|(_, value)| value)
     }
 
     /// The requesting principal.
@@ -149,10 +154,18 @@ impl RequestContext {
         self.provider_prefix.as_deref()
     }
 
-    /// All keys, lower-cased, in sorted order.
+    /// All keys as spelt when inserted, sorted case-insensitively.
     pub fn keys(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
-        self.keys.iter().map(|(k, v)| (k.as_str(), v))
+        self.keys.values().map(|(key, value)| (key.as_str(), value))
     }
+}
+
+/// Serializes the keys as a map from the key as spelt to its value.
+fn serialize_keys<S: serde::Serializer>(
+    keys: &BTreeMap<String, (String, ContextValue)>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(keys.values().map(|(key, value)| (key, value)))
 }
 
 /// Derives the condition-key prefix from a `Federated` principal value: the

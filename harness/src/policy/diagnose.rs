@@ -178,8 +178,7 @@ fn wildcard_diagnosis(condition: &Condition, value: &str) -> Diagnosis {
 }
 
 fn missing_key_diagnosis(condition: &Condition, request: &RequestContext) -> Diagnosis {
-    let mut keys: Vec<&str> = request.keys().map(|(key, _)| key).collect();
-    keys.sort_unstable();
+    let keys: Vec<&str> = request.keys().map(|(key, _)| key).collect();
     diagnosis(
         DiagnosisKind::MissingKey,
         format!(

@@ -9,7 +9,7 @@
 
 use std::collections::HashSet;
 
-use serde_json::Value;
+use super::document::Json;
 
 use super::condition::Condition;
 use super::document::{self, RawStatement};
@@ -65,17 +65,17 @@ pub(crate) fn validate(text: &str) -> Result<Validated, PolicyError> {
     let version = parse_version(raw.version.as_ref())?;
     let id = match raw.id {
         None => None,
-        Some(Value::String(id)) => Some(id),
+        Some(Json::String(id)) => Some(id),
         Some(_) => return Err(PolicyError::syntax("Id is not a string")),
     };
 
     let raw_statements = match raw.statement {
         None => return Err(PolicyError::syntax("the policy has no Statement element")),
-        Some(Value::Array(items)) if items.is_empty() => {
+        Some(Json::Array(items)) if items.is_empty() => {
             return Err(PolicyError::syntax("Statement is an empty list"));
         }
-        Some(Value::Array(items)) => items,
-        Some(object @ Value::Object(_)) => vec![object],
+        Some(Json::Array(items)) => items,
+        Some(object @ Json::Object(_)) => vec![object],
         Some(_) => return Err(PolicyError::syntax("Statement is not an object or a list")),
     };
 
@@ -127,12 +127,14 @@ fn count_without_whitespace(text: &str) -> usize {
 
 /// A missing `Version` is accepted for trust policies and means the legacy
 /// language, so `${...}` stays literal.
-fn parse_version(value: Option<&Value>) -> Result<Version, PolicyError> {
+fn parse_version(value: Option<&Json>) -> Result<Version, PolicyError> {
     match value {
         None => Ok(Version::V2008_10_17),
-        Some(Value::String(text)) if text == "2012-10-17" => Ok(Version::V2012_10_17),
-        Some(Value::String(text)) if text == "2008-10-17" => Ok(Version::V2008_10_17),
-        Some(other) => Err(PolicyError::syntax(format!("unsupported Version {other}"))),
+        Some(Json::String(text)) if text == "2012-10-17" => Ok(Version::V2012_10_17),
+        Some(Json::String(text)) if text == "2008-10-17" => Ok(Version::V2008_10_17),
+        Some(other) => Err(PolicyError::syntax(format!(
+            "unsupported Version {other:?}"
+        ))),
     }
 }
 
@@ -186,9 +188,9 @@ fn validate_statement(
     })
 }
 
-fn parse_effect(value: Option<&Value>) -> Result<Effect, PolicyError> {
+fn parse_effect(value: Option<&Json>) -> Result<Effect, PolicyError> {
     let text = match value {
-        Some(Value::String(text)) => text,
+        Some(Json::String(text)) => text,
         Some(_) => return Err(PolicyError::syntax("Effect is not a string")),
         None => return Err(PolicyError::syntax("a statement has no Effect")),
     };
@@ -206,13 +208,13 @@ fn parse_effect(value: Option<&Value>) -> Result<Effect, PolicyError> {
     }
 }
 
-fn parse_sid(value: Option<&Value>) -> Result<Option<String>, PolicyError> {
+fn parse_sid(value: Option<&Json>) -> Result<Option<String>, PolicyError> {
     match value {
         None => Ok(None),
-        Some(Value::String(sid)) if sid.chars().all(|c| c.is_ascii_alphanumeric()) => {
+        Some(Json::String(sid)) if sid.chars().all(|c| c.is_ascii_alphanumeric()) => {
             Ok(Some(sid.clone()))
         }
-        Some(Value::String(sid)) => Err(PolicyError::InvalidSid { sid: sid.clone() }),
+        Some(Json::String(sid)) => Err(PolicyError::InvalidSid { sid: sid.clone() }),
         Some(_) => Err(PolicyError::syntax("Sid is not a string")),
     }
 }
@@ -231,7 +233,7 @@ fn check_unique_sids(statements: &[Statement]) -> Result<(), PolicyError> {
     Ok(())
 }
 
-fn parse_actions(element: &str, value: &Value) -> Result<Vec<String>, PolicyError> {
+fn parse_actions(element: &str, value: &Json) -> Result<Vec<String>, PolicyError> {
     let actions = document::strings(element, value)?;
     for action in &actions {
         check_action(action)?;
@@ -266,10 +268,10 @@ fn check_action(action: &str) -> Result<(), PolicyError> {
     Ok(())
 }
 
-fn parse_principal(value: &Value) -> Result<Principal, PolicyError> {
+fn parse_principal(value: &Json) -> Result<Principal, PolicyError> {
     let object = match value {
-        Value::String(text) if text == "*" => return Ok(Principal::Any),
-        Value::Object(object) if !object.is_empty() => object,
+        Json::String(text) if text == "*" => return Ok(Principal::Any),
+        Json::Object(object) if !object.is_empty() => object,
         _ => {
             return Err(PolicyError::syntax(
                 "Principal is not \"*\" or a non-empty object",
@@ -429,13 +431,13 @@ fn is_account_id(value: &str) -> bool {
     value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
 }
 
-fn parse_conditions(value: &Value, version: Version) -> Result<Vec<Condition>, PolicyError> {
-    let Value::Object(operators) = value else {
+fn parse_conditions(value: &Json, version: Version) -> Result<Vec<Condition>, PolicyError> {
+    let Json::Object(operators) = value else {
         return Err(PolicyError::syntax("Condition is not an object"));
     };
     let mut conditions = Vec::new();
     for (operator, keys) in operators {
-        let Value::Object(keys) = keys else {
+        let Json::Object(keys) = keys else {
             return Err(PolicyError::syntax(format!(
                 "the keys under {operator:?} are not an object"
             )));

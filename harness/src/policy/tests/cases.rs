@@ -1050,3 +1050,19 @@ fn condition_table_size() {
         + COMBINATION_ROWS.len();
     assert!(rows >= 150, "only {rows} condition rows");
 }
+
+/// Every `Condition` block of the tables, for the property tests.
+pub(super) fn all_conditions() -> Vec<&'static str> {
+    [
+        STRING_ROWS,
+        NUMERIC_ROWS,
+        DATE_ROWS,
+        BOOL_NULL_BINARY_ROWS,
+        IP_ARN_ROWS,
+        QUALIFIER_ROWS,
+        COMBINATION_ROWS,
+    ]
+    .iter()
+    .flat_map(|rows| rows.iter().map(|row| row.1))
+    .collect()
+}

@@ -2,6 +2,9 @@
 //! evaluate, explain.
 
 mod cases;
+mod context;
+mod properties;
 mod statements;
 mod support;
+mod trust_cases;
 mod validation;
