@@ -12,8 +12,8 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-/// The `Federated` principal value used by the built-in Google provider; its
-/// `:aud` key holds `azp` when the token has one.
+/// The `Federated` principal value of the built-in Google provider, whose
+/// `:aud` key contains `azp` when the token has one.
 pub const GOOGLE_PROVIDER: &str = "accounts.google.com";
 
 /// The condition-key prefix of the GitHub Actions issuer.
@@ -51,7 +51,8 @@ pub enum ContextValue {
 }
 
 impl ContextValue {
-    /// The values as a list; a single value becomes a one-element list.
+    /// Returns the values as a list, so a single value becomes a one-element
+    /// list.
     pub fn values(&self) -> Vec<String> {
         match self {
             ContextValue::Single(value) => vec![value.clone()],
@@ -132,29 +133,31 @@ impl RequestContext {
         self.keys.remove(&key.to_ascii_lowercase());
     }
 
-    /// The value of a key, looked up case-insensitively.
+    /// Returns the value of a key, looked up case-insensitively.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
         self.keys
             .get(&key.to_ascii_lowercase())
             .map(|(_, value)| value)
     }
 
-    /// The requesting principal.
+    /// Returns the requesting principal.
     pub fn principal(&self) -> &RequestPrincipal {
         &self.principal
     }
 
-    /// The requested action, such as `sts:AssumeRoleWithWebIdentity`.
+    /// Returns the requested action, such as `sts:AssumeRoleWithWebIdentity`.
     pub fn action(&self) -> &str {
         &self.action
     }
 
-    /// The condition-key prefix of the caller's OIDC provider, if known.
+    /// Returns the condition-key prefix of the caller's OIDC provider, if
+    /// known.
     pub fn provider_prefix(&self) -> Option<&str> {
         self.provider_prefix.as_deref()
     }
 
-    /// All keys as spelt when inserted, sorted case-insensitively.
+    /// Iterates over all keys as spelt when inserted, sorted
+    /// case-insensitively.
     pub fn keys(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
         self.keys.values().map(|(key, value)| (key.as_str(), value))
     }
@@ -180,8 +183,8 @@ fn provider_prefix_from_principal(provider: &str) -> Option<String> {
     Some(provider.to_string())
 }
 
-/// Everything STS knows about an `AssumeRoleWithWebIdentity` call once the
-/// token has been verified.
+/// The facts of an `AssumeRoleWithWebIdentity` call that STS has once the
+/// token is verified.
 #[derive(Debug, Clone)]
 pub struct WebIdentityRequest<'a> {
     /// The provider ARN, as the `Federated` principal.
@@ -211,7 +214,7 @@ pub struct WebIdentityRequest<'a> {
 /// Provider keys: `<prefix>:sub` from the `sub` claim and `<prefix>:aud` from
 /// the matched audience (single-valued, because STS has already picked the
 /// client ID that matched). `<prefix>:amr` and `<prefix>:azp` are set when the
-/// token has those claims. For `accounts.google.com`, `:aud` holds `azp` when
+/// token has those claims. For `accounts.google.com`, `:aud` contains `azp` when
 /// present and `:oaud` the original audience. For the GitHub Actions issuer,
 /// the claims in [`GITHUB_ACTIONS_CLAIM_KEYS`] become keys too. Other claims
 /// are not exposed, as in IAM.

@@ -301,7 +301,7 @@ pub(crate) fn policy_warnings(policy: &TrustPolicy, request: &RequestContext) ->
                 warnings.push(diagnosis(
                     DiagnosisKind::ForAllValuesInAllow,
                     format!(
-                        "statement {index} allows with {} on {}, which also holds when the \
+                        "statement {index} allows with {} on {}, which is also true when the \
                          request has no such key",
                         condition.operator_text, condition.key
                     ),

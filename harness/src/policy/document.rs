@@ -3,7 +3,7 @@
 //! list of values" shape that most elements accept.
 //!
 //! Elements are kept as untyped [`Json`] here so that validation can tell a
-//! prohibited element from a wrongly typed one and answer with IAM's message
+//! prohibited element from a wrongly typed one and return IAM's message
 //! for each. [`serde_json::Value`] is not used because its objects are
 //! sorted by key, which would put conditions out of document order in
 //! evaluation traces.
@@ -165,7 +165,7 @@ pub(crate) fn parse_statement(value: Json) -> Result<RawStatement, PolicyError> 
     Ok(raw)
 }
 
-/// Reads an element that holds one string or a non-empty list of strings.
+/// Reads an element that contains one string or a non-empty list of strings.
 pub(crate) fn strings(element: &str, value: &Json) -> Result<Vec<String>, PolicyError> {
     match value {
         Json::String(text) => Ok(vec![text.clone()]),

@@ -8,7 +8,7 @@
 
 use super::limits::TRUST_POLICY_QUOTA_NAME;
 
-/// Why IAM would reject a trust policy document.
+/// A reason IAM rejects a trust policy document.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PolicyError {
     /// The document is not valid JSON.
@@ -22,7 +22,7 @@ pub enum PolicyError {
     /// `NotAction`, or an unknown condition operator.
     #[error("syntax error in the policy: {detail}")]
     Syntax {
-        /// What was wrong, for humans; the wire message does not carry it.
+        /// The fault, for humans. The wire message does not carry it.
         detail: String,
     },
     /// `Effect` is `Allow` or `Deny` in the wrong case.
@@ -119,7 +119,7 @@ pub enum PolicyError {
 }
 
 impl PolicyError {
-    /// The AWS error code: `MalformedPolicyDocument` or `LimitExceeded`.
+    /// Returns the AWS error code: `MalformedPolicyDocument` or `LimitExceeded`.
     pub fn aws_code(&self) -> &'static str {
         match self {
             PolicyError::QuotaExceeded { .. } => "LimitExceeded",
@@ -127,7 +127,7 @@ impl PolicyError {
         }
     }
 
-    /// The HTTP status IAM answers with: 409 for a quota, 400 otherwise.
+    /// Returns the HTTP status IAM sends: 409 for a quota, 400 otherwise.
     pub fn http_status(&self) -> u16 {
         match self {
             PolicyError::QuotaExceeded { .. } => 409,
@@ -135,7 +135,7 @@ impl PolicyError {
         }
     }
 
-    /// The exact message IAM puts on the wire.
+    /// Returns the exact message IAM puts on the wire.
     pub fn message(&self) -> String {
         match self {
             PolicyError::InvalidJson { .. } => "This policy contains invalid Json".to_string(),

@@ -1,7 +1,7 @@
-//! Statement matching and the decision: a statement applies when its
-//! principal, action and every condition match; any applying Deny wins,
-//! otherwise any applying Allow allows, otherwise the request is implicitly
-//! denied.
+//! Statement matching and the decision. A statement applies when its
+//! principal, action and every condition match. Any applying Deny wins.
+//! Otherwise any applying Allow allows, and without one the request is
+//! implicitly denied.
 
 use super::context::{RequestContext, RequestPrincipal};
 use super::diagnose;
@@ -102,8 +102,8 @@ fn principal_matches(principal: &Principal, request: &RequestPrincipal) -> bool 
     }
 }
 
-/// An account principal (`111122223333` or `arn:aws:iam::111122223333:root`)
-/// covers every IAM principal of that account.
+/// Reports whether an account principal (`111122223333` or
+/// `arn:aws:iam::111122223333:root`) covers the IAM principal `arn`.
 fn owns(principal: &str, arn: &str) -> bool {
     let account = principal
         .strip_prefix("arn:")

@@ -5,7 +5,8 @@
 //! Layout:
 //! - [`document`]: the raw JSON layer (one-or-many values, element names).
 //! - [`validate`]: raw document to [`TrustPolicy`], with IAM's rejections.
-//! - [`condition`]: condition operators, typed values and their semantics.
+//! - [`condition`]: condition operators and their missing-key and set rules.
+//! - [`values`]: typed condition values (variables, numbers, dates, CIDRs).
 //! - [`wildcard`]: `*`/`?` matching without regular expressions.
 //! - [`context`]: the request context and the web-identity context builder.
 //! - [`evaluate`]: statement matching and the Allow/Deny decision.
@@ -20,6 +21,7 @@ mod error;
 mod evaluate;
 pub mod explain;
 mod validate;
+mod values;
 mod wildcard;
 
 #[cfg(test)]
@@ -116,9 +118,9 @@ pub struct Statement {
     pub sid: Option<String>,
     /// `Allow` or `Deny`.
     pub effect: Effect,
-    /// Who the statement is about.
+    /// The principals the statement covers.
     pub principal: Principal,
-    /// Which actions the statement is about.
+    /// The actions the statement covers.
     pub action: ActionMatch,
     /// Conditions, AND-ed, in document order (operator, then key).
     pub conditions: Vec<Condition>,
@@ -158,22 +160,22 @@ impl TrustPolicy {
         evaluate::evaluate(self, request)
     }
 
-    /// The document as sent.
+    /// Returns the document as sent.
     pub fn text(&self) -> &str {
         &self.text
     }
 
-    /// The policy language version in force.
+    /// Returns the policy language version in force.
     pub fn version(&self) -> Version {
         self.version
     }
 
-    /// The `Id` element, if any.
+    /// Returns the `Id` element, if any.
     pub fn id(&self) -> Option<&str> {
         self.id.as_deref()
     }
 
-    /// The statements in document order.
+    /// Returns the statements in document order.
     pub fn statements(&self) -> &[Statement] {
         &self.statements
     }
@@ -192,13 +194,14 @@ pub struct Evaluation {
 }
 
 impl Evaluation {
-    /// Whether the request is allowed.
+    /// Reports whether the request is allowed.
     pub fn allowed(&self) -> bool {
         self.decision == Decision::Allow
     }
 
-    /// The statement that decided: the first applying Deny for an explicit
-    /// deny, the first applying Allow for an allow, none for an implicit deny.
+    /// Returns the statement that decided: the first applying Deny for an
+    /// explicit deny, the first applying Allow for an allow, and none for an
+    /// implicit deny.
     pub fn deciding_statement(&self) -> Option<&StatementTrace> {
         let effect = match self.decision {
             Decision::Allow => Effect::Allow,
@@ -230,7 +233,7 @@ impl Serialize for Evaluation {
     }
 }
 
-/// How one statement fared.
+/// The evaluation trace of one statement.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatementTrace {
     /// Zero-based position in the document.
@@ -252,7 +255,7 @@ pub struct StatementTrace {
     pub diagnoses: Vec<Diagnosis>,
 }
 
-/// How one condition key fared.
+/// The evaluation trace of one condition key.
 #[derive(Debug, Clone, Serialize)]
 pub struct ConditionTrace {
     /// The operator as written, such as `ForAnyValue:StringLike`.
@@ -263,7 +266,7 @@ pub struct ConditionTrace {
     pub policy_values: Vec<String>,
     /// The request's values for the key, `None` when the key is missing.
     pub request_values: Option<Vec<String>>,
-    /// Whether the condition holds.
+    /// Whether the condition is satisfied.
     pub matched: bool,
     /// The likely mistake when the condition did not hold.
     pub diagnosis: Option<Diagnosis>,
@@ -274,9 +277,9 @@ pub struct ConditionTrace {
 pub struct Diagnosis {
     /// Which mistake.
     pub kind: DiagnosisKind,
-    /// What is wrong, with the values involved.
+    /// The fault, with the values involved.
     pub message: String,
-    /// What to change in the policy or the request.
+    /// The change to make in the policy or the request.
     pub fix: String,
 }
 
@@ -306,7 +309,7 @@ pub enum DiagnosisKind {
     FederatedMismatch,
     /// The statement does not cover the requested action.
     ActionNotCovered,
-    /// `ForAllValues` in an Allow statement, which also holds when the key is
+    /// `ForAllValues` in an Allow statement, which is also true when the key is
     /// missing.
     ForAllValuesInAllow,
     /// An Allow statement for an OIDC provider without a `:sub` condition.

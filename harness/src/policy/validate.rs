@@ -125,8 +125,8 @@ fn count_without_whitespace(text: &str) -> usize {
     count
 }
 
-/// A missing `Version` is accepted for trust policies and means the legacy
-/// language, so `${...}` stays literal.
+/// Parses `Version`. A missing `Version` is accepted for trust policies and
+/// means the legacy language, so `${...}` stays literal.
 fn parse_version(value: Option<&Json>) -> Result<Version, PolicyError> {
     match value {
         None => Ok(Version::V2008_10_17),

@@ -48,6 +48,20 @@ impl Pattern {
         self.tokens.extend(text.chars().map(Token::Char));
     }
 
+    /// Splits at the first `max - 1` occurrences of the literal character
+    /// `separator`, as `str::splitn` does.
+    pub(crate) fn split_segments(&self, separator: char, max: usize) -> Vec<Pattern> {
+        let mut segments = vec![Pattern::default()];
+        for &token in &self.tokens {
+            if token == Token::Char(separator) && segments.len() < max {
+                segments.push(Pattern::default());
+            } else if let Some(last) = segments.last_mut() {
+                last.tokens.push(token);
+            }
+        }
+        segments
+    }
+
     /// Reports whether `text` matches, comparing characters exactly.
     pub(crate) fn matches(&self, text: &str) -> bool {
         let text: Vec<char> = text.chars().collect();

@@ -1051,7 +1051,7 @@ fn condition_table_size() {
     assert!(rows >= 150, "only {rows} condition rows");
 }
 
-/// Every `Condition` block of the tables, for the property tests.
+/// Collects every `Condition` block of the tables, for the property tests.
 pub(super) fn all_conditions() -> Vec<&'static str> {
     [
         STRING_ROWS,

@@ -59,8 +59,8 @@ fn request() -> impl Strategy<Value = RequestContext> {
     })
 }
 
-/// A policy with an Allow statement and, optionally, a Deny statement, each
-/// with one of the table conditions.
+/// Builds a policy with an Allow statement and, optionally, a Deny
+/// statement, each with one of the table conditions.
 fn two_statements(allow: &str, deny: Option<&str>) -> String {
     let statement = |effect: &str, condition: &str| {
         expand(&format!(

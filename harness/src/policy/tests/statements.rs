@@ -10,7 +10,7 @@ use Decision::{Allow, ExplicitDeny, ImplicitDeny};
 const OTHER_PROVIDER: &str =
     "arn:aws:iam::111122223333:oidc-provider/oidc.eks.us-west-2.amazonaws.com/id/XYZ";
 
-/// A statement with the EKS provider as principal and the given action and
+/// Builds a statement with the EKS provider as principal and the given action and
 /// condition members (`P:` expands).
 fn statement(effect: &str, action: &str, condition: &str) -> String {
     let condition = if condition.is_empty() {

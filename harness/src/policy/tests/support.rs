@@ -24,7 +24,7 @@ pub(crate) fn expand(text: &str) -> String {
     text.replace("P:", &format!("{PREFIX}:"))
 }
 
-/// An EKS web-identity request with the given keys (`P:` expands).
+/// Builds an EKS web-identity request with the given keys (`P:` expands).
 pub(crate) fn eks_request(keys: &[(&str, V)]) -> RequestContext {
     let mut context = RequestContext::federated(PROVIDER, WEB_IDENTITY);
     for (key, value) in keys {
@@ -37,7 +37,7 @@ pub(crate) fn eks_request(keys: &[(&str, V)]) -> RequestContext {
     context
 }
 
-/// A 2012-10-17 policy with one Allow statement for the EKS provider and the
+/// Builds a 2012-10-17 policy with one Allow statement for the EKS provider and the
 /// given `Condition` JSON (`P:` expands).
 pub(crate) fn allow_with(condition: &str) -> String {
     let condition = expand(condition);

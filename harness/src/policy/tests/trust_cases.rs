@@ -42,7 +42,7 @@ fn request(
     })
 }
 
-/// An EKS request for the given service account.
+/// Builds an EKS request for the given service account.
 fn eks_request(namespace: &str, service_account: &str) -> RequestContext {
     let claims = claims(json!({
         "iss": format!("https://{EKS_PREFIX}"),
@@ -70,7 +70,7 @@ fn github_request(sub: &str) -> RequestContext {
     request(GITHUB_PROVIDER, GITHUB_PREFIX, &claims, "sts.amazonaws.com")
 }
 
-/// A trust policy for `provider` with the given `Condition` JSON.
+/// Parses a trust policy for `provider` with the given `Condition` JSON.
 fn trust(version: &str, provider: &str, condition: &str) -> TrustPolicy {
     let text = format!(
         r#"{{
@@ -104,7 +104,7 @@ fn github_trust(version: &str, condition: &str) -> TrustPolicy {
     )
 }
 
-/// The diagnosis kind of the first failed condition of the first statement.
+/// Returns the diagnosis kind of the first failed condition of the first statement.
 fn failed_condition_kind(evaluation: &Evaluation) -> Option<DiagnosisKind> {
     evaluation.statements[0]
         .conditions

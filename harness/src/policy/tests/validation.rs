@@ -18,7 +18,7 @@ fn assert_malformed(text: &str, message: &str) {
     assert_eq!(err.message(), message, "{text}");
 }
 
-/// A one-statement policy built from statement members (JSON without braces).
+/// Builds a one-statement policy from statement members (JSON without braces).
 fn with_statement(members: &str) -> String {
     format!(r#"{{"Version":"2012-10-17","Statement":[{{{members}}}]}}"#)
 }
