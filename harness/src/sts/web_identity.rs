@@ -22,7 +22,8 @@ use crate::aws::arn::{Arn, RoleArn};
 use crate::aws::constraint::{self, Violations, is_session_name_chars};
 use crate::aws::{Params, Service};
 use crate::oidc::{Issuer, jwt};
-use crate::policy::{Evaluation, context::web_identity_context};
+use crate::policy::Evaluation;
+use crate::policy::context::{WebIdentityRequest, web_identity_context};
 use crate::state::AppState;
 use crate::world::{OidcProvider, Role};
 
@@ -693,17 +694,17 @@ impl<'a> Run<'a> {
                 "create the role, or fix the name, path or account in the role ARN (the pod's eks.amazonaws.com/role-arn annotation)",
             ));
         };
-        let context = web_identity_context(
-            &provider.arn,
-            &provider.url,
-            &claims.all,
-            audience,
-            &request.session_name,
-            &self.call.source_ip,
-            self.now,
-            self.call.secure,
-            &self.call.region,
-        );
+        let context = web_identity_context(&WebIdentityRequest {
+            provider_arn: &provider.arn,
+            key_prefix: &provider.url,
+            claims: &claims.all,
+            matched_audience: audience,
+            role_session_name: &request.session_name,
+            source_ip: Some(&self.call.source_ip),
+            request_time: self.now,
+            secure_transport: self.call.secure,
+            requested_region: Some(&self.call.region),
+        });
         let evaluation = role.trust_policy.evaluate(&context);
         let allowed = evaluation.allowed();
         let decided = evaluation.deciding_statement().map(|s| {
