@@ -298,7 +298,7 @@ impl Condition {
         let op = self.operator;
 
         if op.base == BaseOperator::Null {
-            // `true` asks for the key to be absent, `false` for it to be
+            // `true` requires the key to be absent, `false` requires it to be
             // present. Listing both, like any value list, is an OR.
             let satisfied = self.typed.contains(&TypedValue::Bool(!present));
             return (satisfied, request);
