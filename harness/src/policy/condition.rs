@@ -298,8 +298,10 @@ impl Condition {
         let op = self.operator;
 
         if op.base == BaseOperator::Null {
-            let wants_absent = matches!(self.typed.first(), Some(TypedValue::Bool(true)));
-            return (wants_absent != present, request);
+            // `true` requires the key to be absent, `false` requires it to be
+            // present. Listing both, like any value list, is an OR.
+            let satisfied = self.typed.contains(&TypedValue::Bool(!present));
+            return (satisfied, request);
         }
         if !present {
             let satisfied = op.if_exists

@@ -70,6 +70,11 @@ pub(crate) fn condition_diagnosis(
     let Some(values) = request_values else {
         return Some(missing_key_diagnosis(condition, request));
     };
+    // A negated operator fails because the request value is one the policy
+    // excludes, which is the policy working as written.
+    if condition.operator.base.is_negated() {
+        return None;
+    }
     if let Some(found) = case_diagnosis(condition, values) {
         return Some(found);
     }

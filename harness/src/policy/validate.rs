@@ -52,6 +52,9 @@ const MAX_SAML_PROVIDER_NAME_CHARS: usize = 128;
 /// Length of a canonical user ID, in hexadecimal digits.
 const CANONICAL_USER_ID_CHARS: usize = 64;
 
+/// Length of an AWS account ID, in decimal digits.
+const ACCOUNT_ID_DIGITS: usize = 12;
+
 /// The validated content of a document.
 pub(crate) struct Validated {
     pub version: Version,
@@ -60,6 +63,10 @@ pub(crate) struct Validated {
 }
 
 /// Parses and validates a trust policy document.
+// NOTE: IAM also rejects trust policies for shared OIDC providers (GitHub,
+// Google and others) that do not check the provider's required claims. The
+// claims per provider and the message were not found in public sources, so
+// that check is absent.
 pub(crate) fn validate(text: &str) -> Result<Validated, PolicyError> {
     let raw = document::parse_raw(text)?;
     let version = parse_version(raw.version.as_ref())?;
@@ -428,7 +435,7 @@ fn is_label(label: &str) -> bool {
 }
 
 fn is_account_id(value: &str) -> bool {
-    value.len() == 12 && value.bytes().all(|b| b.is_ascii_digit())
+    value.len() == ACCOUNT_ID_DIGITS && value.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn parse_conditions(value: &Json, version: Version) -> Result<Vec<Condition>, PolicyError> {

@@ -75,7 +75,34 @@ fn two_statements(allow: &str, deny: Option<&str>) -> String {
     )
 }
 
+/// Callers of every principal kind, with arbitrary actions.
+fn caller() -> impl Strategy<Value = RequestContext> {
+    let action = prop_oneof![
+        Just(WEB_IDENTITY.to_string()),
+        "[a-z]{1,4}:[A-Za-z*?]{0,12}"
+    ];
+    let principal = prop_oneof![Just(PROVIDER.to_string()), ".{0,40}"];
+    (0..3u8, principal, action).prop_map(|(kind, principal, action)| match kind {
+        0 => RequestContext::federated(&principal, &action),
+        1 => RequestContext::aws(&principal, &action),
+        _ => RequestContext::service(&principal, &action),
+    })
+}
+
 proptest! {
+    #[test]
+    fn evaluation_never_panics_for_any_caller(
+        index in any::<prop::sample::Index>(),
+        caller in caller(),
+    ) {
+        let conditions = all_conditions();
+        let text = two_statements(conditions[index.index(conditions.len())], Some("{}"));
+        let policy = TrustPolicy::parse(&text).expect("table policies are valid");
+        let evaluation = policy.evaluate(&caller);
+        prop_assert_eq!(evaluation.statements.len(), 2);
+        prop_assert!(!evaluation.allowed() || caller.action() == WEB_IDENTITY);
+    }
+
     #[test]
     fn evaluation_never_panics(index in any::<prop::sample::Index>(), request in request()) {
         let conditions = all_conditions();

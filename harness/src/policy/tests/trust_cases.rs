@@ -373,6 +373,33 @@ fn explicit_deny_explained() {
 }
 
 #[test]
+fn excluded_subject_not_diagnosed() {
+    let policy =
+        eks_trust(r#"{"StringNotEquals": {"P:sub": "system:serviceaccount:default:app"}}"#);
+    let evaluation = policy.evaluate(&eks_request("default", "app"));
+    assert_eq!(evaluation.decision, Decision::ImplicitDeny);
+    assert_eq!(failed_condition_kind(&evaluation), None);
+}
+
+#[test]
+fn action_not_covered_diagnosed() {
+    let policy = eks_trust(r#"{"StringEquals": {"P:sub": "system:serviceaccount:default:app"}}"#);
+    let web_identity = eks_request("default", "app");
+    let mut request = RequestContext::federated(EKS_ACCOUNT_PROVIDER, "sts:AssumeRole");
+    for (key, value) in web_identity.keys() {
+        request.insert(key, value.clone());
+    }
+    let evaluation = policy.evaluate(&request);
+    assert_eq!(evaluation.decision, Decision::ImplicitDeny);
+    let kinds: Vec<_> = evaluation.statements[0]
+        .diagnoses
+        .iter()
+        .map(|d| d.kind)
+        .collect();
+    assert_eq!(kinds, vec![DiagnosisKind::ActionNotCovered]);
+}
+
+#[test]
 fn json_form_has_allow_or_deny() {
     let policy = eks_trust(r#"{"StringEquals": {"P:sub": "system:serviceaccount:payments:api"}}"#);
     let denied = policy.evaluate(&eks_request("billing", "api"));
