@@ -82,15 +82,15 @@ fn issuer_response(state: &AppState, host: &str, path: &str, method: &Method) ->
     if !world.hosts_issuer_on(host) {
         return None;
     }
-    if *method == Method::GET {
-        if let Some((issuer, document)) = world.issuer_for_request(host, path) {
-            let body = if document == crate::oidc::issuer::JWKS_PATH {
-                issuer.jwks_json().to_owned()
-            } else {
-                issuer.discovery_json().to_owned()
-            };
-            return Some(json_response(StatusCode::OK, body));
-        }
+    if *method == Method::GET
+        && let Some((issuer, document)) = world.issuer_for_request(host, path)
+    {
+        let body = if document == crate::oidc::issuer::JWKS_PATH {
+            issuer.jwks_json().to_owned()
+        } else {
+            issuer.discovery_json().to_owned()
+        };
+        return Some(json_response(StatusCode::OK, body));
     }
     Some(json_response(
         StatusCode::FORBIDDEN,
@@ -277,12 +277,11 @@ fn iam_account(state: &AppState, headers: &HeaderMap) -> Result<String, AwsError
 /// The region an STS endpoint stands for: from `sts.<region>.amazonaws.com`,
 /// else from the signing scope, else `us-east-1` (the global endpoint).
 fn sts_region(host: &str, headers: &HeaderMap) -> String {
-    if let Some(rest) = host.strip_prefix("sts.") {
-        if let Some((region, _)) = rest.split_once('.') {
-            if region != "amazonaws" {
-                return region.to_owned();
-            }
-        }
+    if let Some(rest) = host.strip_prefix("sts.")
+        && let Some((region, _)) = rest.split_once('.')
+        && region != "amazonaws"
+    {
+        return region.to_owned();
     }
     signing_credential(headers)
         .and_then(|c| c.region)

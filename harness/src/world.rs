@@ -64,12 +64,12 @@ impl ClusterSpec {
                 "invalid region {region:?} in cluster {text:?}: use a region name such as us-east-1"
             ));
         }
-        if let Some(id) = id {
-            if !is_cluster_id(id) {
-                return Err(format!(
-                    "invalid cluster id {id:?} in cluster {text:?}: use 32 upper-case hex digits, as in oidc.eks.<region>.amazonaws.com/id/<ID>"
-                ));
-            }
+        if let Some(id) = id
+            && !is_cluster_id(id)
+        {
+            return Err(format!(
+                "invalid cluster id {id:?} in cluster {text:?}: use 32 upper-case hex digits, as in oidc.eks.<region>.amazonaws.com/id/<ID>"
+            ));
         }
         Ok(ClusterSpec {
             name: name.to_owned(),

@@ -18,7 +18,7 @@ async fn provider_lifecycle() {
     let iam = harness_e2e::iam_client(&harness, harness_e2e::DEFAULT_ACCOUNT);
     let created = iam
         .create_open_id_connect_provider()
-        .url(format!("{}", ISSUER.replacen(".com/", ".com:443/", 1)))
+        .url(ISSUER.replacen(".com/", ".com:443/", 1))
         .client_id_list("sts.amazonaws.com")
         .thumbprint_list(THUMBPRINT)
         .send()

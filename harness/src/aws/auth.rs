@@ -20,7 +20,7 @@ pub struct SigningCredential {
 pub fn signing_credential(headers: &HeaderMap) -> Option<SigningCredential> {
     let authorization = headers.get("authorization")?.to_str().ok()?;
     let scope = authorization
-        .split(|c| c == ' ' || c == ',')
+        .split([' ', ','])
         .find_map(|part| part.trim().strip_prefix("Credential="))?;
     let mut fields = scope.split('/');
     let access_key_id = fields.next()?.to_owned();

@@ -19,10 +19,13 @@ impl Params {
     pub fn decode(raw: &[u8]) -> Self {
         let mut params = Params::default();
         for (name, value) in form_urlencoded_pairs(raw) {
-            if params.values.contains_key(&name) {
-                params.duplicates.push(name);
-            } else {
-                params.values.insert(name, value);
+            match params.values.entry(name) {
+                std::collections::btree_map::Entry::Occupied(entry) => {
+                    params.duplicates.push(entry.key().clone());
+                }
+                std::collections::btree_map::Entry::Vacant(entry) => {
+                    entry.insert(value);
+                }
             }
         }
         params

@@ -98,25 +98,6 @@ pub fn finish_with_request_id(mut xml: XmlWriter, request_id: &str) -> String {
     xml.finish()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn text_is_escaped() {
-        let mut xml = XmlWriter::document("R", "urn:x");
-        xml.text("A", "a<b&c");
-        assert_eq!(xml.finish(), r#"<R xmlns="urn:x"><A>a&lt;b&amp;c</A></R>"#);
-    }
-
-    #[test]
-    fn empty_list_is_an_empty_element() {
-        let mut xml = XmlWriter::document("R", "urn:x");
-        xml.members("L", std::iter::empty());
-        assert_eq!(xml.finish(), r#"<R xmlns="urn:x"><L></L></R>"#);
-    }
-}
-
 /// Formats a timestamp as IAM sends it: ISO 8601 UTC with milliseconds.
 pub fn iam_time(time: time::OffsetDateTime) -> String {
     let format = time::macros::format_description!(
@@ -134,4 +115,23 @@ pub fn sts_time(time: time::OffsetDateTime) -> String {
     time.to_offset(time::UtcOffset::UTC)
         .format(&format)
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_is_escaped() {
+        let mut xml = XmlWriter::document("R", "urn:x");
+        xml.text("A", "a<b&c");
+        assert_eq!(xml.finish(), r#"<R xmlns="urn:x"><A>a&lt;b&amp;c</A></R>"#);
+    }
+
+    #[test]
+    fn empty_list_is_an_empty_element() {
+        let mut xml = XmlWriter::document("R", "urn:x");
+        xml.members("L", std::iter::empty());
+        assert_eq!(xml.finish(), r#"<R xmlns="urn:x"><L></L></R>"#);
+    }
 }
