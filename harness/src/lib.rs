@@ -15,6 +15,7 @@
 //! - [`iam`]: OIDC provider and role actions.
 //! - [`sts`]: the AssumeRoleWithWebIdentity pipeline, credentials, traces.
 //! - [`policy`]: the trust-policy language.
+//! - [`scenario`]: scenario files, their runner and reporters.
 //! - [`oidc`]: issuer keys, documents, token minting and parsing.
 //! - [`world`]: accounts, clusters, providers, roles.
 //! - [`tls`]: the HTTPS listener for issuers, its CA chain, thumbprints.
@@ -28,6 +29,7 @@ mod embed;
 pub mod iam;
 pub mod oidc;
 pub mod policy;
+pub mod scenario;
 pub mod seed;
 pub mod server;
 pub mod state;

@@ -33,9 +33,32 @@ enum Command {
     Serve(ServeArgs),
     /// Print a projected service-account token signed by a served cluster's key.
     Token(TokenArgs),
+    /// Run scenario files and folders and report each step against its
+    /// expectation; exit 0 when all hold, 1 when one fails, 2 when a file is invalid.
+    Run(RunArgs),
     /// Print the thumbprint IAM computes for an issuer: the SHA-1 of the last
     /// certificate the jwks_uri host presents.
     Thumbprint(ThumbprintArgs),
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Scenario files, or folders searched recursively for *.yaml and *.yml.
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Run only scenarios whose name or path contains this text.
+    #[arg(long)]
+    filter: Option<String>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Human,
+    Json,
+    Junit,
 }
 
 #[derive(Args)]
@@ -76,6 +99,9 @@ struct ServeArgs {
     /// Reject unsigned IAM calls with MissingAuthenticationToken, as AWS does.
     #[arg(long)]
     strict_auth: bool,
+    /// Serve a scenario's world after its setup steps (its steps are not run).
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -119,8 +145,12 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Command::Run(args) = cli.command {
+        return run(args);
+    }
     let result = runtime.block_on(async {
         match cli.command {
+            Command::Run(_) => unreachable!("handled above"),
             Command::Serve(args) => serve(args).await,
             Command::Token(args) => token(args).await,
             Command::Thumbprint(args) => {
@@ -152,18 +182,25 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.account
         );
     }
-    let clock = Arc::new(SystemClock);
-    let mut world = World::new(seed, &args.account);
-    for text in &args.clusters {
-        let spec = ClusterSpec::parse(text).map_err(anyhow::Error::msg)?;
-        let now = oidc_sts_harness::clock::Clock::now(clock.as_ref());
-        let cluster = world.add_cluster(&spec, now).map_err(anyhow::Error::msg)?;
-        tracing::info!(cluster = %cluster.name, issuer = %cluster.issuer.url(), "cluster ready");
-    }
     let options = ServerOptions {
         strict_auth: args.strict_auth,
     };
-    let state = AppState::new(world, clock, options);
+    let state = match &args.scenario {
+        Some(path) => scenario_state(path, &args, options)?,
+        None => {
+            let clock = Arc::new(SystemClock);
+            let mut world = World::new(seed, &args.account);
+            for text in &args.clusters {
+                let spec = ClusterSpec::parse(text).map_err(anyhow::Error::msg)?;
+                let now = oidc_sts_harness::clock::Clock::now(clock.as_ref());
+                world.add_cluster(&spec, now).map_err(anyhow::Error::msg)?;
+            }
+            AppState::new(world, clock, options)
+        }
+    };
+    for cluster in state.read().clusters() {
+        tracing::info!(cluster = %cluster.name, issuer = %cluster.issuer.url(), "cluster ready");
+    }
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -248,6 +285,125 @@ async fn start_tls(
     println!("ca certificate: {}", ca_file.display());
     tracing::info!(addr = %tls_addr, ca = %ca_file.display(), "serving issuers over HTTPS");
     Ok((listener, config))
+}
+
+/// Builds the state of `serve --scenario`: the scenario's world after its
+/// setup steps, on the system clock. `--cluster` adds clusters the scenario
+/// lacks; `--seed` and `--account` must not contradict it.
+fn scenario_state(
+    path: &std::path::Path,
+    args: &ServeArgs,
+    options: ServerOptions,
+) -> anyhow::Result<Arc<AppState>> {
+    use oidc_sts_harness::scenario;
+    let mut loaded = scenario::load(path).map_err(|error| anyhow::anyhow!("{error}"))?;
+    for text in &args.clusters {
+        let spec = ClusterSpec::parse(text).map_err(anyhow::Error::msg)?;
+        if !loaded.world.clusters.iter().any(|c| c.name == spec.name) {
+            loaded.world.clusters.push(spec);
+        }
+    }
+    let mut state = scenario::run::build_state(&loaded, Arc::new(SystemClock))
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    if args.strict_auth {
+        let world = std::mem::replace(&mut *state.write(), World::new(0, DEFAULT_ACCOUNT));
+        state = AppState::new(world, Arc::new(SystemClock), options);
+    }
+    if let Err(step) = scenario::run::apply_setup(&state, &loaded) {
+        bail!(
+            "setup step {:?} of {} failed: expected {}, got {}",
+            step.name,
+            path.display(),
+            step.expected,
+            step.actual.summary()
+        );
+    }
+    tracing::info!(scenario = %loaded.name, "scenario world ready");
+    Ok(state)
+}
+
+/// Runs `oidc-sts-harness run`.
+fn run(args: RunArgs) -> ExitCode {
+    use oidc_sts_harness::scenario::{self, report};
+    let mut files = Vec::new();
+    let mut invalid = false;
+    for path in &args.paths {
+        match collect_scenarios(path, &mut files) {
+            Ok(()) => {}
+            Err(error) => {
+                eprintln!("error: {}: {error}", path.display());
+                invalid = true;
+            }
+        }
+    }
+    let mut scenarios = Vec::new();
+    for file in files {
+        match scenario::load(&file) {
+            Ok(loaded) => scenarios.push(loaded),
+            Err(error) => {
+                eprintln!("error: {error}");
+                invalid = true;
+            }
+        }
+    }
+    if let Some(filter) = &args.filter {
+        scenarios.retain(|s| {
+            s.name.contains(filter.as_str())
+                || s.path.display().to_string().contains(filter.as_str())
+        });
+    }
+    let reports = scenario::run::run_all(&scenarios);
+    let style = report::Style {
+        color: std::io::IsTerminal::is_terminal(&std::io::stdout())
+            && std::env::var_os("NO_COLOR").is_none(),
+    };
+    match args.format {
+        Format::Human => {
+            for one in &reports {
+                print!("{}", report::human(one, style));
+            }
+            println!("{}", report::summary(&reports));
+        }
+        Format::Json => {
+            for one in &reports {
+                println!("{}", report::json(one));
+            }
+        }
+        Format::Junit => print!("{}", report::junit(&reports)),
+    }
+    if invalid {
+        ExitCode::from(2)
+    } else if reports.iter().all(|r| r.passed) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Adds `path` (a file) or every *.yaml and *.yml under it (a folder), in
+/// sorted order.
+fn collect_scenarios(path: &std::path::Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if path.is_file() {
+        files.push(path.to_owned());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .map(|entry| entry.path())
+        .collect();
+    entries.sort();
+    for entry in entries {
+        if entry.is_dir() {
+            collect_scenarios(&entry, files)?;
+        } else if entry
+            .extension()
+            .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        {
+            files.push(entry);
+        }
+    }
+    Ok(())
 }
 
 fn parse_seed(text: &str) -> anyhow::Result<u64> {

@@ -95,6 +95,15 @@ pub fn is_cluster_id(id: &str) -> bool {
             .all(|b| b.is_ascii_digit() || (b'A'..=b'F').contains(&b))
 }
 
+/// The issuer URL of an EKS cluster: `https://oidc.eks.<region>.<dns
+/// suffix>/id/<ID>`.
+pub fn issuer_url(partition: &str, region: &str, id: &str) -> String {
+    format!(
+        "https://oidc.eks.{region}.{}/id/{id}",
+        partition_dns_suffix(partition)
+    )
+}
+
 /// An emulated EKS cluster.
 #[derive(Debug, Clone)]
 pub struct Cluster {
@@ -285,15 +294,13 @@ impl World {
             ));
         }
         let partition = self.account_mut(&account).partition.clone();
-        let url = format!(
-            "https://oidc.eks.{}.{}/id/{id}",
-            spec.region,
-            partition_dns_suffix(&partition)
-        );
-        let key = SigningKey::derived(
-            self.seed,
-            &["cluster-key", &account, &spec.region, &spec.name],
-        );
+        let url = issuer_url(&partition, &spec.region, &id);
+        // Keys derive from the cluster's position in the world, not its name,
+        // so worlds with one seed share a small set of keys: RSA generation
+        // dominates the cost of building a world, and scenario libraries
+        // build many. Two clusters of one world never share a key.
+        let slot = self.clusters.len().to_string();
+        let key = SigningKey::derived(self.seed, &["cluster-key", &slot]);
         let issuer = Arc::new(Issuer::new(&url, vec![key]));
         self.issuers.insert(url, issuer.clone());
         self.clusters.push(Cluster {

@@ -17,8 +17,15 @@ impl Params {
     /// Decodes form-encoded bytes. A parameter given twice keeps its first
     /// value; the repeated names are kept for [`Params::duplicates`].
     pub fn decode(raw: &[u8]) -> Self {
+        Self::from_pairs(form_urlencoded_pairs(raw))
+    }
+
+    /// Builds parameters from name-value pairs, as a caller inside the
+    /// process sends them; the first of two equal names wins, as in
+    /// [`Params::decode`].
+    pub fn from_pairs(pairs: impl IntoIterator<Item = (String, String)>) -> Self {
         let mut params = Params::default();
-        for (name, value) in form_urlencoded_pairs(raw) {
+        for (name, value) in pairs {
             match params.values.entry(name) {
                 std::collections::btree_map::Entry::Occupied(entry) => {
                     params.duplicates.push(entry.key().clone());

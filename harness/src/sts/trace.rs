@@ -48,6 +48,11 @@ impl Check {
         }
     }
 
+    /// Finds a check by its name.
+    pub fn from_name(name: &str) -> Option<Check> {
+        Check::ALL.into_iter().find(|check| check.name() == name)
+    }
+
     /// Every check, in pipeline order.
     pub const ALL: [Check; 9] = [
         Check::Request,

@@ -1,0 +1,306 @@
+//! The scenario file as written: serde types that mirror the YAML exactly.
+//!
+//! Nothing here is checked beyond its shape. Unknown fields are errors, and
+//! values that later checks point at carry their source location
+//! ([`Spanned`]). The loader turns these types into the validated model in
+//! [`super::model`].
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_saphyr::Spanned;
+
+/// The only format version this harness reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One scenario file.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScenarioFile {
+    /// Format version; must be 1.
+    #[schemars(with = "u32")]
+    pub version: Spanned<u32>,
+    /// Short name, shown in reports and matched by `--filter`.
+    pub name: String,
+    /// What goes wrong and why, and what fixes it, written for a learner.
+    pub description: String,
+    /// Seed of every key, id and secret; the harness default when absent.
+    #[serde(default)]
+    pub seed: Option<u64>,
+    /// The clock's start, RFC 3339 (`2026-01-01T00:00:00Z` when absent).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub now: Option<Spanned<String>>,
+    /// Accounts, clusters, IAM providers and roles before any step runs.
+    #[serde(default)]
+    pub world: WorldFile,
+    /// Steps that build the broken state; `serve --scenario` runs only these.
+    #[serde(default)]
+    pub setup: Vec<StepFile>,
+    /// The steps whose outcomes the scenario asserts.
+    #[serde(default)]
+    pub steps: Vec<StepFile>,
+}
+
+/// The world before the first step.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorldFile {
+    /// Account of steps that name none (123456789012 when absent).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub default_account: Option<Spanned<String>>,
+    /// Accounts that need a partition other than `aws`.
+    #[serde(default)]
+    pub accounts: Vec<AccountFile>,
+    /// Emulated EKS clusters; each hosts an issuer.
+    #[serde(default)]
+    pub clusters: Vec<ClusterFile>,
+    /// IAM OpenID Connect providers.
+    #[serde(default)]
+    pub oidc_providers: Vec<ProviderFile>,
+    /// IAM roles.
+    #[serde(default)]
+    pub roles: Vec<RoleFile>,
+}
+
+/// An account and its partition.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountFile {
+    /// 12-digit account id.
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    #[serde(default)]
+    pub partition: Option<String>,
+}
+
+/// An emulated EKS cluster.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterFile {
+    /// Cluster name, unique in the scenario.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// AWS region (us-east-1 when absent).
+    #[serde(default)]
+    pub region: Option<String>,
+    /// Issuer id, 32 upper-case hex digits; derived from the seed when absent.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub id: Option<Spanned<String>>,
+    /// Owning account (the default account when absent).
+    #[serde(default)]
+    pub account: Option<String>,
+}
+
+/// An IAM OpenID Connect provider, created as CreateOpenIDConnectProvider
+/// would create it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderFile {
+    /// Account that holds the provider (the default account when absent).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Provider URL as passed to CreateOpenIDConnectProvider; give this or `cluster`.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub url: Option<Spanned<String>>,
+    /// Use the issuer URL of this cluster of the scenario.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub cluster: Option<Spanned<String>>,
+    /// Audiences the provider accepts.
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    /// SHA-1 thumbprints, 40 hex digits each.
+    #[serde(default)]
+    pub thumbprints: Vec<String>,
+}
+
+/// An IAM role, created as CreateRole would create it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleFile {
+    /// Account that holds the role (the default account when absent).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Role name.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Role path (`/` when absent).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Longest session the role allows, in seconds (3600 when absent).
+    #[serde(default)]
+    pub max_session_duration: Option<u32>,
+    /// Role description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The trust policy: IAM JSON as a string, or the same document as a YAML mapping.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub trust_policy: Option<Spanned<serde_json::Value>>,
+    /// A file holding the trust policy as JSON, relative to the scenario file.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub trust_policy_file: Option<Spanned<String>>,
+}
+
+/// One step: exactly one action, and what it must produce.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StepFile {
+    /// What the step does, in a few words.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// Call STS AssumeRoleWithWebIdentity.
+    #[serde(default)]
+    pub assume_role_with_web_identity: Option<AssumeFile>,
+    /// Call an IAM action the harness serves.
+    #[serde(default)]
+    pub iam: Option<IamFile>,
+    /// Move the clock forward by this many seconds (negative moves it back).
+    #[serde(default)]
+    pub advance_clock: Option<i64>,
+    /// Set the clock, RFC 3339.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub set_clock: Option<Spanned<String>>,
+    /// What the action must produce; success when absent.
+    #[serde(default)]
+    pub expect: Option<ExpectFile>,
+}
+
+/// An AssumeRoleWithWebIdentity call.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssumeFile {
+    /// The `RoleArn` parameter.
+    pub role_arn: String,
+    /// The `RoleSessionName` parameter (`scenario-session` when absent).
+    #[serde(default)]
+    pub session_name: Option<String>,
+    /// The `DurationSeconds` parameter, sent as written.
+    #[serde(default)]
+    pub duration_seconds: Option<serde_json::Value>,
+    /// A token minted for a cluster's service account.
+    #[serde(default)]
+    pub token: Option<TokenFile>,
+    /// A token sent verbatim instead of a minted one.
+    #[serde(default)]
+    pub raw_token: Option<String>,
+    /// Further query parameters, sent as written (e.g. `Policy`).
+    #[serde(default)]
+    pub params: BTreeMap<String, String>,
+}
+
+/// A projected service-account token to mint, with overrides.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenFile {
+    /// Cluster whose issuer the token claims.
+    #[schemars(with = "String")]
+    pub cluster: Spanned<String>,
+    /// Namespace of the service account.
+    pub namespace: String,
+    /// Service account name.
+    pub service_account: String,
+    /// Audiences (`[sts.amazonaws.com]` when absent).
+    #[serde(default)]
+    pub audiences: Option<Vec<String>>,
+    /// Seconds from `iat` to `exp` (86400 when absent).
+    #[serde(default)]
+    pub lifetime: Option<i64>,
+    /// Seconds from the clock to `iat` and `nbf`; negative for the past (0 when absent).
+    #[serde(default)]
+    pub issued_at: Option<i64>,
+    /// Pod the token is bound to.
+    #[serde(default)]
+    pub pod: Option<String>,
+    /// Claims to set after minting; `null` removes a claim.
+    #[serde(default)]
+    pub claims: serde_json::Map<String, serde_json::Value>,
+    /// Header members to set (`kid`, `alg`, …); `null` removes one.
+    #[serde(default)]
+    pub header: serde_json::Map<String, serde_json::Value>,
+    /// Whose key signs: `issuer` (default), `unpublished` (a key no JWKS
+    /// lists), or the name of another cluster of the scenario.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub signed_by: Option<Spanned<String>>,
+}
+
+/// An IAM call.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IamFile {
+    /// The IAM action, e.g. `CreateOpenIDConnectProvider`.
+    #[schemars(with = "String")]
+    pub action: Spanned<String>,
+    /// Account the call acts in (the default account when absent).
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Parameters: a scalar as text, a list as `Name.member.N`, a list of
+    /// mappings as `Name.member.N.Key`, a mapping (a policy) as JSON.
+    #[serde(default)]
+    pub params: BTreeMap<String, serde_json::Value>,
+}
+
+/// The expected outcome of a step.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectFile {
+    /// The call succeeds, with these values.
+    #[serde(default)]
+    pub success: Option<SuccessFile>,
+    /// The call fails with this error.
+    #[serde(default)]
+    pub error: Option<ErrorFile>,
+    /// The pipeline check that decided an STS call: request, token,
+    /// provider, keys, signature, time, audience, trust-policy, duration.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub decided_by: Option<Spanned<String>>,
+}
+
+/// Values a successful call must return.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuccessFile {
+    /// `AssumedRoleUser.Arn` of an STS call.
+    #[serde(default)]
+    pub assumed_role_arn: Option<String>,
+    /// `SubjectFromWebIdentityToken`.
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// `Audience`.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// `Provider` (the provider ARN).
+    #[serde(default)]
+    pub provider: Option<String>,
+    /// Elements of an IAM response that must hold these texts.
+    #[serde(default)]
+    pub fields: BTreeMap<String, String>,
+}
+
+/// An error a call must return.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorFile {
+    /// AWS error code, e.g. `AccessDenied`.
+    pub code: String,
+    /// HTTP status.
+    #[serde(default)]
+    pub status: Option<u16>,
+    /// The exact message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// A regular expression the message must match.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub message_matches: Option<Spanned<String>>,
+}

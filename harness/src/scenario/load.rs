@@ -1,0 +1,619 @@
+//! Loading a scenario file: YAML into [`super::file`] types, then checks
+//! and conversion into the [`super::model`] that the runner uses.
+//!
+//! Every error names the file, the line and column of the value at fault,
+//! what was expected, and a hint. Trust policies go through the policy
+//! engine's validation here, the same that UpdateAssumeRolePolicy applies,
+//! so a scenario cannot hold a policy IAM would reject.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+use serde_saphyr::Spanned;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::file::{
+    AssumeFile, ExpectFile, FORMAT_VERSION, IamFile, RoleFile, ScenarioFile, StepFile, TokenFile,
+};
+use super::model::{
+    Action, AssumeCall, Expectation, ExpectedError, ExpectedOutcome, ExpectedSuccess, IamCall,
+    MintSpec, Position, Scenario, SignedBy, Step, TokenSource, WorldSpec,
+};
+use crate::aws::arn::is_account_id;
+use crate::oidc::mint::{DEFAULT_AUDIENCE, DEFAULT_LIFETIME_SECONDS};
+use crate::policy::TrustPolicy;
+use crate::seed::DEFAULT_SEED;
+use crate::sts::Check;
+use crate::world::{
+    ClusterSpec, DEFAULT_ACCOUNT, DEFAULT_PARTITION, DEFAULT_REGION, World, issuer_url,
+};
+
+/// The clock's start when a scenario names none: 2026-01-01T00:00:00Z.
+pub const DEFAULT_NOW_UNIX: i64 = 1_767_225_600;
+/// Session name of AssumeRoleWithWebIdentity steps that name none.
+pub const DEFAULT_SESSION_NAME: &str = "scenario-session";
+/// Partitions an account may name.
+const PARTITIONS: [&str; 3] = ["aws", "aws-cn", "aws-us-gov"];
+
+/// Why a scenario file cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub position: Option<Position>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.position {
+            Some(p) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                p.line,
+                p.column,
+                self.message
+            )?,
+            None => write!(f, "{}: {}", self.path.display(), self.message)?,
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// Reads and validates a scenario file.
+pub fn load(path: &Path) -> Result<Scenario, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|error| LoadError {
+        path: path.to_owned(),
+        position: None,
+        message: format!("cannot read the scenario: {error}"),
+        hint: None,
+    })?;
+    load_str(path, &text)
+}
+
+/// Validates scenario text; `path` names it in errors and anchors relative
+/// file references.
+pub fn load_str(path: &Path, text: &str) -> Result<Scenario, LoadError> {
+    let loader = Loader { path };
+    let file: ScenarioFile = serde_saphyr::from_str(text).map_err(|error| {
+        let position = error.location().map(|l| Position {
+            line: l.line(),
+            column: l.column(),
+        });
+        loader.error(
+            position,
+            format!("invalid scenario: {error}"),
+            Some("see docs/scenario-format.md for every field; field names are snake_case".into()),
+        )
+    })?;
+    loader.scenario(file)
+}
+
+struct Loader<'a> {
+    path: &'a Path,
+}
+
+fn at<T>(spanned: &Spanned<T>) -> Option<Position> {
+    Some(Position {
+        line: spanned.referenced.line(),
+        column: spanned.referenced.column(),
+    })
+}
+
+impl Loader<'_> {
+    fn error(
+        &self,
+        position: Option<Position>,
+        message: String,
+        hint: Option<String>,
+    ) -> LoadError {
+        LoadError {
+            path: self.path.to_owned(),
+            position,
+            message,
+            hint,
+        }
+    }
+
+    fn scenario(&self, file: ScenarioFile) -> Result<Scenario, LoadError> {
+        if file.version.value != FORMAT_VERSION {
+            return Err(self.error(
+                at(&file.version),
+                format!("unsupported scenario format version {}", file.version.value),
+                Some(format!("this harness reads version {FORMAT_VERSION}")),
+            ));
+        }
+        let now = match &file.now {
+            Some(now) => self.time(now)?,
+            None => {
+                OffsetDateTime::from_unix_timestamp(DEFAULT_NOW_UNIX).expect("a valid constant")
+            }
+        };
+        let seed = file.seed.unwrap_or(DEFAULT_SEED);
+        let world = self.world(&file, seed)?;
+        let clusters: Vec<String> = world.clusters.iter().map(|c| c.name.clone()).collect();
+        let setup = file
+            .setup
+            .into_iter()
+            .map(|step| self.step(step, &clusters))
+            .collect::<Result<_, _>>()?;
+        let steps = file
+            .steps
+            .into_iter()
+            .map(|step| self.step(step, &clusters))
+            .collect::<Result<_, _>>()?;
+        Ok(Scenario {
+            path: self.path.to_owned(),
+            name: file.name,
+            description: file.description,
+            seed,
+            now,
+            world,
+            setup,
+            steps,
+        })
+    }
+
+    fn time(&self, text: &Spanned<String>) -> Result<OffsetDateTime, LoadError> {
+        OffsetDateTime::parse(&text.value, &Rfc3339).map_err(|error| {
+            self.error(
+                at(text),
+                format!("invalid time {:?}: {error}", text.value),
+                Some("write an RFC 3339 time such as 2026-01-01T00:00:00Z".into()),
+            )
+        })
+    }
+
+    fn account(&self, id: &str, position: Option<Position>) -> Result<String, LoadError> {
+        if !is_account_id(id) {
+            return Err(self.error(
+                position,
+                format!("invalid account id {id:?}"),
+                Some("account ids are 12 digits; quote them in YAML (\"012345678901\") so leading zeros stay".into()),
+            ));
+        }
+        Ok(id.to_owned())
+    }
+
+    fn world(&self, file: &ScenarioFile, seed: u64) -> Result<WorldSpec, LoadError> {
+        let world = &file.world;
+        let default_account = match &world.default_account {
+            Some(id) => self.account(&id.value, at(id))?,
+            None => DEFAULT_ACCOUNT.to_owned(),
+        };
+        let mut partitions = Vec::new();
+        for account in &world.accounts {
+            let id = self.account(&account.id.value, at(&account.id))?;
+            let partition = account
+                .partition
+                .clone()
+                .unwrap_or_else(|| DEFAULT_PARTITION.to_owned());
+            if !PARTITIONS.contains(&partition.as_str()) {
+                return Err(self.error(
+                    at(&account.id),
+                    format!("unknown partition {partition:?} for account {id}"),
+                    Some(format!("use one of {}", PARTITIONS.join(", "))),
+                ));
+            }
+            partitions.push((id, partition));
+        }
+        let partition_of = |account: &str| {
+            partitions
+                .iter()
+                .find(|(id, _)| id == account)
+                .map(|(_, p)| p.clone())
+                .unwrap_or_else(|| DEFAULT_PARTITION.to_owned())
+        };
+
+        // Cluster ids and issuer URLs are computed here without building the
+        // clusters, because that would generate their keys.
+        let id_source = World::new(seed, &default_account);
+        let mut clusters = Vec::new();
+        let mut issuers = Vec::new();
+        let mut names = HashSet::new();
+        for cluster in &world.clusters {
+            let name = &cluster.name.value;
+            if !names.insert(name.clone()) {
+                return Err(self.error(
+                    at(&cluster.name),
+                    format!("cluster {name:?} is defined twice"),
+                    Some("give each cluster its own name".into()),
+                ));
+            }
+            let region = cluster
+                .region
+                .clone()
+                .unwrap_or_else(|| DEFAULT_REGION.to_owned());
+            let text = match &cluster.id {
+                Some(id) => format!("{name}@{region}/{}", id.value),
+                None => format!("{name}@{region}"),
+            };
+            let position = cluster.id.as_ref().and_then(at).or(at(&cluster.name));
+            let mut spec =
+                ClusterSpec::parse(&text).map_err(|message| self.error(position, message, None))?;
+            let account = match &cluster.account {
+                Some(account) => self.account(account, at(&cluster.name))?,
+                None => default_account.clone(),
+            };
+            spec.account = Some(account.clone());
+            let id = spec.id.clone().unwrap_or_else(|| {
+                id_source.derived_cluster_id(&account, &spec.region, &spec.name)
+            });
+            issuers.push((
+                name.clone(),
+                issuer_url(&partition_of(&account), &spec.region, &id),
+            ));
+            clusters.push(spec);
+        }
+
+        let mut iam_calls = Vec::new();
+        for provider in &world.oidc_providers {
+            let (url, position) = match (&provider.url, &provider.cluster) {
+                (Some(url), None) => (url.value.clone(), at(url)),
+                (None, Some(cluster)) => {
+                    let url = issuers
+                        .iter()
+                        .find(|(name, _)| *name == cluster.value)
+                        .map(|(_, url)| url.clone())
+                        .ok_or_else(|| self.unknown_cluster(cluster, &names))?;
+                    (url, at(cluster))
+                }
+                _ => {
+                    return Err(self.error(
+                        None,
+                        "an oidc_providers entry needs exactly one of url and cluster".into(),
+                        Some("write url: https://… as CreateOpenIDConnectProvider takes it, or cluster: NAME to use that cluster's issuer".into()),
+                    ));
+                }
+            };
+            let mut params = vec![("Url".to_owned(), url)];
+            push_members(&mut params, "ClientIDList", &provider.client_ids);
+            push_members(&mut params, "ThumbprintList", &provider.thumbprints);
+            iam_calls.push(IamCall {
+                action: "CreateOpenIDConnectProvider".into(),
+                account: provider.account.clone(),
+                params,
+                position: position.unwrap_or_default(),
+            });
+        }
+        for role in &world.roles {
+            iam_calls.push(self.role(role)?);
+        }
+        Ok(WorldSpec {
+            default_account,
+            partitions,
+            clusters,
+            iam_calls,
+        })
+    }
+
+    fn unknown_cluster(&self, name: &Spanned<String>, known: &HashSet<String>) -> LoadError {
+        let mut known: Vec<&str> = known.iter().map(String::as_str).collect();
+        known.sort_unstable();
+        self.error(
+            at(name),
+            format!("no cluster named {:?} in this scenario", name.value),
+            Some(if known.is_empty() {
+                "define it under world.clusters".into()
+            } else {
+                format!("defined clusters: {}", known.join(", "))
+            }),
+        )
+    }
+
+    fn role(&self, role: &RoleFile) -> Result<IamCall, LoadError> {
+        let name = &role.name.value;
+        let (document, position) = match (&role.trust_policy, &role.trust_policy_file) {
+            (Some(policy), None) => {
+                let text = match &policy.value {
+                    Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                };
+                (text, at(policy))
+            }
+            (None, Some(file)) => {
+                let full = self
+                    .path
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join(&file.value);
+                let text = std::fs::read_to_string(&full).map_err(|error| {
+                    self.error(
+                        at(file),
+                        format!("cannot read trust policy file {}: {error}", full.display()),
+                        None,
+                    )
+                })?;
+                (text, at(file))
+            }
+            _ => {
+                return Err(self.error(
+                    at(&role.name),
+                    format!(
+                        "role {name:?} needs exactly one of trust_policy and trust_policy_file"
+                    ),
+                    Some(
+                        "give the trust policy inline (JSON text or a YAML mapping) or as a file"
+                            .into(),
+                    ),
+                ));
+            }
+        };
+        if let Err(error) = TrustPolicy::parse(&document) {
+            return Err(self.error(
+                position,
+                format!(
+                    "IAM rejects the trust policy of role {name:?}: {} {}",
+                    error.aws_code(),
+                    error.message()
+                ),
+                Some(
+                    "CreateRole and UpdateAssumeRolePolicy apply this same check; fix the policy"
+                        .into(),
+                ),
+            ));
+        }
+        let mut params = vec![
+            ("RoleName".to_owned(), name.clone()),
+            ("AssumeRolePolicyDocument".to_owned(), document),
+        ];
+        if let Some(path) = &role.path {
+            params.push(("Path".into(), path.clone()));
+        }
+        if let Some(max) = role.max_session_duration {
+            params.push(("MaxSessionDuration".into(), max.to_string()));
+        }
+        if let Some(description) = &role.description {
+            params.push(("Description".into(), description.clone()));
+        }
+        Ok(IamCall {
+            action: "CreateRole".into(),
+            account: role.account.clone(),
+            params,
+            position: at(&role.name).unwrap_or_default(),
+        })
+    }
+
+    fn step(&self, step: StepFile, clusters: &[String]) -> Result<Step, LoadError> {
+        let position = at(&step.name).unwrap_or_default();
+        let name = step.name.value.clone();
+        let mut actions = Vec::new();
+        if let Some(assume) = step.assume_role_with_web_identity {
+            actions.push(Action::Assume(self.assume(assume, clusters, &name)?));
+        }
+        if let Some(iam) = step.iam {
+            actions.push(Action::Iam(self.iam(iam)?));
+        }
+        if let Some(seconds) = step.advance_clock {
+            actions.push(Action::AdvanceClock(seconds));
+        }
+        if let Some(time) = &step.set_clock {
+            actions.push(Action::SetClock(self.time(time)?));
+        }
+        if actions.len() != 1 {
+            return Err(self.error(
+                Some(position),
+                format!(
+                    "step {name:?} has {} actions; a step has exactly one",
+                    actions.len()
+                ),
+                Some(
+                    "use one of assume_role_with_web_identity, iam, advance_clock, set_clock"
+                        .into(),
+                ),
+            ));
+        }
+        let action = actions.remove(0);
+        let expect = self.expectation(step.expect, &name, position)?;
+        if expect.decided_by.is_some() && !matches!(action, Action::Assume(_)) {
+            return Err(self.error(
+                Some(position),
+                format!("step {name:?} expects decided_by, which only AssumeRoleWithWebIdentity steps report"),
+                None,
+            ));
+        }
+        Ok(Step {
+            name,
+            position,
+            action,
+            expect,
+        })
+    }
+
+    fn assume(
+        &self,
+        assume: AssumeFile,
+        clusters: &[String],
+        step: &str,
+    ) -> Result<AssumeCall, LoadError> {
+        let token = match (assume.token, assume.raw_token) {
+            (Some(token), None) => TokenSource::Minted(self.mint(token, clusters)?),
+            (None, Some(raw)) => TokenSource::Raw(raw),
+            _ => {
+                return Err(self.error(
+                    None,
+                    format!("step {step:?} needs exactly one of token and raw_token"),
+                    Some("mint a token with token: {cluster, namespace, service_account}, or give raw_token: eyJ…".into()),
+                ));
+            }
+        };
+        let duration_seconds = assume.duration_seconds.map(|value| match value {
+            Value::String(text) => text,
+            other => other.to_string(),
+        });
+        Ok(AssumeCall {
+            role_arn: assume.role_arn,
+            session_name: assume
+                .session_name
+                .unwrap_or_else(|| DEFAULT_SESSION_NAME.to_owned()),
+            duration_seconds,
+            token,
+            params: assume.params.into_iter().collect(),
+        })
+    }
+
+    fn mint(&self, token: TokenFile, clusters: &[String]) -> Result<MintSpec, LoadError> {
+        let known: HashSet<String> = clusters.iter().cloned().collect();
+        if !known.contains(&token.cluster.value) {
+            return Err(self.unknown_cluster(&token.cluster, &known));
+        }
+        let signed_by = match &token.signed_by {
+            None => SignedBy::Issuer,
+            Some(s) if s.value == "issuer" => SignedBy::Issuer,
+            Some(s) if s.value == "unpublished" => SignedBy::Unpublished,
+            Some(s) if known.contains(&s.value) => SignedBy::Cluster(s.value.clone()),
+            Some(s) => {
+                return Err(self.error(
+                    at(s),
+                    format!(
+                        "signed_by {:?} is not issuer, unpublished or a cluster of this scenario",
+                        s.value
+                    ),
+                    None,
+                ));
+            }
+        };
+        Ok(MintSpec {
+            cluster: token.cluster.value,
+            namespace: token.namespace,
+            service_account: token.service_account,
+            audiences: token
+                .audiences
+                .unwrap_or_else(|| vec![DEFAULT_AUDIENCE.to_owned()]),
+            lifetime: token.lifetime.unwrap_or(DEFAULT_LIFETIME_SECONDS),
+            issued_at: token.issued_at.unwrap_or(0),
+            pod: token.pod,
+            claims: token.claims,
+            header: token.header,
+            signed_by,
+        })
+    }
+
+    fn iam(&self, iam: IamFile) -> Result<IamCall, LoadError> {
+        let action = iam.action.value.clone();
+        if !crate::iam::serves(&action) {
+            return Err(self.error(
+                at(&iam.action),
+                format!("the harness does not serve IAM action {action:?}"),
+                Some("see docs/endpoints.md for the IAM actions it serves".into()),
+            ));
+        }
+        let mut params = Vec::new();
+        for (name, value) in iam.params {
+            match value {
+                Value::Array(items) => {
+                    if items.is_empty() {
+                        params.push((name.clone(), String::new()));
+                    }
+                    for (index, item) in items.into_iter().enumerate() {
+                        let member = format!("{name}.member.{}", index + 1);
+                        match item {
+                            Value::Object(fields) => {
+                                for (key, value) in fields {
+                                    params.push((format!("{member}.{key}"), scalar_text(value)));
+                                }
+                            }
+                            other => params.push((member, scalar_text(other))),
+                        }
+                    }
+                }
+                Value::Object(_) => params.push((name, value.to_string())),
+                other => params.push((name, scalar_text(other))),
+            }
+        }
+        Ok(IamCall {
+            action,
+            account: iam.account,
+            params,
+            position: at(&iam.action).unwrap_or_default(),
+        })
+    }
+
+    fn expectation(
+        &self,
+        expect: Option<ExpectFile>,
+        step: &str,
+        position: Position,
+    ) -> Result<Expectation, LoadError> {
+        let Some(expect) = expect else {
+            return Ok(Expectation {
+                outcome: ExpectedOutcome::Success(ExpectedSuccess::default()),
+                decided_by: None,
+            });
+        };
+        let decided_by = match &expect.decided_by {
+            None => None,
+            Some(name) => Some(Check::from_name(&name.value).ok_or_else(|| {
+                let names: Vec<&str> = Check::ALL.iter().map(|c| c.name()).collect();
+                self.error(
+                    at(name),
+                    format!("unknown check {:?}", name.value),
+                    Some(format!("checks: {}", names.join(", "))),
+                )
+            })?),
+        };
+        let outcome = match (expect.success, expect.error) {
+            (Some(success), None) => ExpectedOutcome::Success(ExpectedSuccess {
+                assumed_role_arn: success.assumed_role_arn,
+                subject: success.subject,
+                audience: success.audience,
+                provider: success.provider,
+                fields: success.fields.into_iter().collect(),
+            }),
+            (None, Some(error)) => {
+                let message_matches = match &error.message_matches {
+                    None => None,
+                    Some(pattern) => Some(regex::Regex::new(&pattern.value).map_err(|e| {
+                        self.error(
+                            at(pattern),
+                            format!("invalid message_matches pattern: {e}"),
+                            None,
+                        )
+                    })?),
+                };
+                ExpectedOutcome::Error(ExpectedError {
+                    code: error.code,
+                    status: error.status,
+                    message: error.message,
+                    message_matches,
+                })
+            }
+            _ => {
+                return Err(self.error(
+                    Some(position),
+                    format!(
+                        "the expect block of step {step:?} needs exactly one of success and error"
+                    ),
+                    Some("write expect: {success: {}} or expect: {error: {code: …}}".into()),
+                ));
+            }
+        };
+        Ok(Expectation {
+            outcome,
+            decided_by,
+        })
+    }
+}
+
+fn push_members(params: &mut Vec<(String, String)>, name: &str, values: &[String]) {
+    for (index, value) in values.iter().enumerate() {
+        params.push((format!("{name}.member.{}", index + 1), value.clone()));
+    }
+}
+
+fn scalar_text(value: Value) -> String {
+    match value {
+        Value::String(text) => text,
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}

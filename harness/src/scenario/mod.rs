@@ -1,0 +1,16 @@
+//! Scenario files: a world, setup steps and steps with expected outcomes.
+//!
+//! [`file`] mirrors the YAML; [`load`] checks it and builds the
+//! [`model`]; [`run`] applies a scenario to a fresh in-process world and
+//! compares each outcome with its expectation; [`report`] prints the
+//! results as text, JSON or JUnit XML.
+
+pub mod file;
+pub mod load;
+pub mod model;
+pub mod report;
+pub mod run;
+
+pub use load::{LoadError, load, load_str};
+pub use model::Scenario;
+pub use run::{ScenarioReport, StepReport, run};

@@ -1,0 +1,155 @@
+//! The validated scenario: every reference resolved, every value parsed.
+
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::sts::Check;
+use crate::world::ClusterSpec;
+
+/// A scenario ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub path: PathBuf,
+    pub name: String,
+    pub description: String,
+    pub seed: u64,
+    pub now: OffsetDateTime,
+    pub world: WorldSpec,
+    pub setup: Vec<Step>,
+    pub steps: Vec<Step>,
+}
+
+/// A place in the scenario file, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub line: u64,
+    pub column: u64,
+}
+
+/// The world before the first step.
+#[derive(Debug, Clone)]
+pub struct WorldSpec {
+    pub default_account: String,
+    pub partitions: Vec<(String, String)>,
+    pub clusters: Vec<ClusterSpec>,
+    /// IAM calls that create the providers and roles, with the position of
+    /// the entry each comes from.
+    pub iam_calls: Vec<IamCall>,
+}
+
+/// One step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub name: String,
+    pub position: Position,
+    pub action: Action,
+    pub expect: Expectation,
+}
+
+/// What a step does.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Assume(AssumeCall),
+    Iam(IamCall),
+    AdvanceClock(i64),
+    SetClock(OffsetDateTime),
+}
+
+impl Action {
+    /// A short label for reports.
+    pub fn label(&self) -> String {
+        match self {
+            Action::Assume(_) => "AssumeRoleWithWebIdentity".to_owned(),
+            Action::Iam(call) => call.action.clone(),
+            Action::AdvanceClock(seconds) => format!("advance clock {seconds:+} s"),
+            Action::SetClock(time) => format!("set clock {time}"),
+        }
+    }
+}
+
+/// An IAM call with its query parameters.
+#[derive(Debug, Clone)]
+pub struct IamCall {
+    pub action: String,
+    pub account: Option<String>,
+    pub params: Vec<(String, String)>,
+    pub position: Position,
+}
+
+/// An AssumeRoleWithWebIdentity call.
+#[derive(Debug, Clone)]
+pub struct AssumeCall {
+    pub role_arn: String,
+    pub session_name: String,
+    pub duration_seconds: Option<String>,
+    pub token: TokenSource,
+    pub params: Vec<(String, String)>,
+}
+
+/// Where the call's token comes from.
+#[derive(Debug, Clone)]
+pub enum TokenSource {
+    Minted(MintSpec),
+    Raw(String),
+}
+
+/// A token to mint when the step runs, at the clock's time then.
+#[derive(Debug, Clone)]
+pub struct MintSpec {
+    pub cluster: String,
+    pub namespace: String,
+    pub service_account: String,
+    pub audiences: Vec<String>,
+    pub lifetime: i64,
+    pub issued_at: i64,
+    pub pod: Option<String>,
+    pub claims: Map<String, Value>,
+    pub header: Map<String, Value>,
+    pub signed_by: SignedBy,
+}
+
+/// Whose key signs a minted token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignedBy {
+    /// The cluster's own issuer key.
+    Issuer,
+    /// Another cluster's key.
+    Cluster(String),
+    /// A key no issuer publishes.
+    Unpublished,
+}
+
+/// What a step must produce.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    pub outcome: ExpectedOutcome,
+    pub decided_by: Option<Check>,
+}
+
+/// The expected result.
+#[derive(Debug, Clone)]
+pub enum ExpectedOutcome {
+    Success(ExpectedSuccess),
+    Error(ExpectedError),
+}
+
+/// Values a success must carry.
+#[derive(Debug, Clone, Default)]
+pub struct ExpectedSuccess {
+    pub assumed_role_arn: Option<String>,
+    pub subject: Option<String>,
+    pub audience: Option<String>,
+    pub provider: Option<String>,
+    pub fields: Vec<(String, String)>,
+}
+
+/// An error to match.
+#[derive(Debug, Clone)]
+pub struct ExpectedError {
+    pub code: String,
+    pub status: Option<u16>,
+    pub message: Option<String>,
+    pub message_matches: Option<regex::Regex>,
+}

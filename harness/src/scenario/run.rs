@@ -1,0 +1,534 @@
+//! Running a scenario: a fresh world per scenario, built through the same
+//! IAM actions a client would call, then each step against the same code
+//! paths the server uses, with the result compared to the expectation.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use super::load::LoadError;
+use super::model::{
+    Action, AssumeCall, ExpectedError, ExpectedOutcome, ExpectedSuccess, IamCall, MintSpec,
+    Scenario, SignedBy, Step, TokenSource,
+};
+use crate::aws::{AwsError, Params};
+use crate::clock::{Clock, FixedClock};
+use crate::oidc::SigningKey;
+use crate::oidc::mint::{self, TokenRequest};
+use crate::state::{AppState, ServerOptions};
+use crate::sts::{self, Decision, WebIdentityCall};
+use crate::world::World;
+
+/// How one scenario went.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    pub name: String,
+    pub path: String,
+    pub description: String,
+    pub passed: bool,
+    pub steps: Vec<StepReport>,
+}
+
+/// How one step went.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepReport {
+    pub name: String,
+    /// `setup` or `step`.
+    pub phase: &'static str,
+    pub line: u64,
+    pub action: String,
+    pub passed: bool,
+    /// The expectation, in one line.
+    pub expected: String,
+    pub actual: Actual,
+    /// Each way the outcome differs from the expectation.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mismatches: Vec<String>,
+    /// The STS decision record, for AssumeRoleWithWebIdentity steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decision: Option<Arc<Decision>>,
+}
+
+/// What a step produced.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "result", rename_all = "kebab-case")]
+pub enum Actual {
+    Success {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        assumed_role_arn: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        subject: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        audience: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        provider: Option<String>,
+        #[serde(skip)]
+        body: String,
+    },
+    Error {
+        code: String,
+        status: u16,
+        message: String,
+    },
+    Clock {
+        now: String,
+    },
+}
+
+impl Actual {
+    /// The outcome in one line.
+    pub fn summary(&self) -> String {
+        match self {
+            Actual::Success {
+                assumed_role_arn: Some(arn),
+                ..
+            } => format!("success: {arn}"),
+            Actual::Success { .. } => "success".to_owned(),
+            Actual::Error {
+                code,
+                status,
+                message,
+            } => format!("error {code} ({status}): {message}"),
+            Actual::Clock { now } => format!("clock at {now}"),
+        }
+    }
+}
+
+/// Runs a scenario from a fresh world and reports every step.
+pub fn run(scenario: &Scenario) -> ScenarioReport {
+    let clock = Arc::new(FixedClock::new(scenario.now));
+    let mut report = ScenarioReport {
+        name: scenario.name.clone(),
+        path: scenario.path.display().to_string(),
+        description: scenario.description.clone(),
+        passed: true,
+        steps: Vec::new(),
+    };
+    let state = match build_state(scenario, clock.clone()) {
+        Ok(state) => state,
+        Err(error) => {
+            report.passed = false;
+            report.steps.push(world_failure(&error));
+            return report;
+        }
+    };
+    let phases = [("setup", &scenario.setup), ("step", &scenario.steps)];
+    for (phase, steps) in phases {
+        for step in steps.iter() {
+            let step_report = run_step(&state, Some(&clock), scenario, step, phase);
+            report.passed &= step_report.passed;
+            report.steps.push(step_report);
+        }
+    }
+    report
+}
+
+/// Runs many scenarios on all cores and returns the reports in input order.
+pub fn run_all(scenarios: &[Scenario]) -> Vec<ScenarioReport> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(scenarios.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut slots: Vec<Option<ScenarioReport>> = vec![None; scenarios.len()];
+    let results = std::sync::Mutex::new(&mut slots);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(scenario) = scenarios.get(index) else {
+                        break;
+                    };
+                    let report = run(scenario);
+                    results.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(report);
+                }
+            });
+        }
+    });
+    slots.into_iter().flatten().collect()
+}
+
+/// Builds the scenario's world: clusters, then its providers and roles
+/// through the IAM actions, so they pass the same checks a client's calls
+/// would.
+pub fn build_state(scenario: &Scenario, clock: Arc<dyn Clock>) -> Result<Arc<AppState>, LoadError> {
+    let spec = &scenario.world;
+    let mut world = World::new(scenario.seed, &spec.default_account);
+    for (account, partition) in &spec.partitions {
+        world.set_partition(account, partition);
+    }
+    let now = clock.now();
+    for cluster in &spec.clusters {
+        world
+            .add_cluster(cluster, now)
+            .map_err(|message| LoadError {
+                path: scenario.path.clone(),
+                position: None,
+                message,
+                hint: None,
+            })?;
+    }
+    let state = AppState::new(world, clock, ServerOptions::default());
+    for call in &spec.iam_calls {
+        if let Err(error) = iam_call(&state, &spec.default_account, call) {
+            return Err(LoadError {
+                path: scenario.path.clone(),
+                position: Some(call.position),
+                message: format!(
+                    "the world's {} fails: {} {}",
+                    call.action, error.code, error.message
+                ),
+                hint: Some(
+                    "IAM would reject this entry the same way; fix it in the world section".into(),
+                ),
+            });
+        }
+    }
+    Ok(state)
+}
+
+/// Runs the setup steps against `state`, for `serve --scenario`; returns
+/// the first failing step's report.
+pub fn apply_setup(state: &Arc<AppState>, scenario: &Scenario) -> Result<(), Box<StepReport>> {
+    for step in &scenario.setup {
+        let report = run_step(state, None, scenario, step, "setup");
+        if !report.passed {
+            return Err(Box::new(report));
+        }
+    }
+    Ok(())
+}
+
+fn world_failure(error: &LoadError) -> StepReport {
+    StepReport {
+        name: "build the world".into(),
+        phase: "setup",
+        line: error.position.map(|p| p.line).unwrap_or_default(),
+        action: "world".into(),
+        passed: false,
+        expected: "the world builds".into(),
+        actual: Actual::Error {
+            code: "InvalidWorld".into(),
+            status: 0,
+            message: error.to_string(),
+        },
+        mismatches: vec![error.to_string()],
+        decision: None,
+    }
+}
+
+fn run_step(
+    state: &Arc<AppState>,
+    clock: Option<&Arc<FixedClock>>,
+    scenario: &Scenario,
+    step: &Step,
+    phase: &'static str,
+) -> StepReport {
+    let (actual, decision) = match &step.action {
+        Action::Assume(call) => assume(state, scenario, call),
+        Action::Iam(call) => (
+            iam_outcome(iam_call(state, &scenario.world.default_account, call)),
+            None,
+        ),
+        Action::AdvanceClock(seconds) => {
+            move_clock(clock, |c| c.advance(time::Duration::seconds(*seconds)))
+        }
+        Action::SetClock(time) => move_clock(clock, |c| c.set(*time)),
+    };
+    let mut mismatches = compare(&step.expect.outcome, &actual);
+    if let (Some(expected), Some(decision)) = (step.expect.decided_by, &decision)
+        && decision.decided_by != expected
+    {
+        mismatches.push(format!(
+            "decided by {}, expected {}",
+            decision.decided_by.name(),
+            expected.name()
+        ));
+    }
+    StepReport {
+        name: step.name.clone(),
+        phase,
+        line: step.position.line,
+        action: step.action.label(),
+        passed: mismatches.is_empty(),
+        expected: describe_expectation(&step.expect.outcome, step.expect.decided_by),
+        actual,
+        mismatches,
+        decision,
+    }
+}
+
+fn move_clock(
+    clock: Option<&Arc<FixedClock>>,
+    change: impl FnOnce(&FixedClock),
+) -> (Actual, Option<Arc<Decision>>) {
+    match clock {
+        Some(clock) => {
+            change(clock);
+            (Actual::Clock { now: rfc3339(clock.now()) }, None)
+        }
+        None => (
+            Actual::Error {
+                code: "ClockFixed".into(),
+                status: 0,
+                message: "a served scenario runs on the system clock, which setup steps cannot move; move the clock in steps instead".into(),
+            },
+            None,
+        ),
+    }
+}
+
+fn rfc3339(time: OffsetDateTime) -> String {
+    time.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn iam_call(state: &AppState, default_account: &str, call: &IamCall) -> Result<String, AwsError> {
+    let params = Params::from_pairs(call.params.iter().cloned());
+    let request_id = state.next_request_id();
+    let call_context = crate::iam::Call {
+        state,
+        params: &params,
+        account: call.account.as_deref().unwrap_or(default_account),
+        request_id: &request_id,
+    };
+    crate::iam::dispatch(&call.action, &call_context)
+}
+
+fn iam_outcome(result: Result<String, AwsError>) -> Actual {
+    match result {
+        Ok(body) => Actual::Success {
+            assumed_role_arn: None,
+            subject: None,
+            audience: None,
+            provider: None,
+            body,
+        },
+        Err(error) => Actual::Error {
+            code: error.code.to_owned(),
+            status: error.status.as_u16(),
+            message: error.message,
+        },
+    }
+}
+
+fn assume(
+    state: &Arc<AppState>,
+    scenario: &Scenario,
+    call: &AssumeCall,
+) -> (Actual, Option<Arc<Decision>>) {
+    let token = match &call.token {
+        TokenSource::Raw(raw) => raw.clone(),
+        TokenSource::Minted(spec) => mint_token(state, scenario, spec),
+    };
+    let mut pairs = vec![
+        ("Action".to_owned(), "AssumeRoleWithWebIdentity".to_owned()),
+        ("Version".to_owned(), "2011-06-15".to_owned()),
+        ("RoleArn".to_owned(), call.role_arn.clone()),
+        ("RoleSessionName".to_owned(), call.session_name.clone()),
+        ("WebIdentityToken".to_owned(), token),
+    ];
+    if let Some(duration) = &call.duration_seconds {
+        pairs.push(("DurationSeconds".into(), duration.clone()));
+    }
+    pairs.extend(call.params.iter().cloned());
+    let params = Params::from_pairs(pairs);
+    let request_id = state.next_request_id();
+    let web_identity = WebIdentityCall {
+        params: &params,
+        request_id: &request_id,
+        source_ip: "127.0.0.1".into(),
+        secure: false,
+        region: crate::world::DEFAULT_REGION.into(),
+    };
+    let (result, decision) = sts::assume_role_with_web_identity(state, &web_identity);
+    let actual = match result {
+        Ok(granted) => Actual::Success {
+            assumed_role_arn: Some(granted.session.assumed_role_arn()),
+            subject: Some(granted.subject.clone()),
+            audience: Some(granted.audience.clone()),
+            provider: Some(granted.provider_arn.clone()),
+            body: String::new(),
+        },
+        Err(error) => {
+            let aws = error.to_aws();
+            Actual::Error {
+                code: aws.code.to_owned(),
+                status: aws.status.as_u16(),
+                message: aws.message,
+            }
+        }
+    };
+    (actual, Some(decision))
+}
+
+/// Mints the step's token at the clock's current time, then applies the
+/// overrides. The loader has checked that every named cluster exists.
+fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> String {
+    let world = state.read();
+    let find = |name: &str| {
+        world
+            .clusters()
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.issuer.clone())
+            .expect("the loader checked that the cluster exists")
+    };
+    let issuer = find(&spec.cluster);
+    let key = match &spec.signed_by {
+        SignedBy::Issuer => issuer.signing_key().clone(),
+        SignedBy::Cluster(other) => find(other).signing_key().clone(),
+        SignedBy::Unpublished => SigningKey::derived(scenario.seed, &["unpublished-key"]),
+    };
+    let issued = state.now() + time::Duration::seconds(spec.issued_at);
+    let request = TokenRequest {
+        namespace: spec.namespace.clone(),
+        service_account: spec.service_account.clone(),
+        audiences: spec.audiences.clone(),
+        lifetime_seconds: spec.lifetime,
+        pod: spec.pod.clone(),
+    };
+    let mut claims = mint::projected_claims(&issuer, world.seed(), issued, &request);
+    overlay(&mut claims, &spec.claims);
+    let mut header = mint::default_header(&key);
+    overlay(&mut header, &spec.header);
+    mint::sign(&key, &header, &claims)
+}
+
+fn overlay(
+    target: &mut serde_json::Map<String, Value>,
+    overrides: &serde_json::Map<String, Value>,
+) {
+    for (name, value) in overrides {
+        if value.is_null() {
+            target.remove(name);
+        } else {
+            target.insert(name.clone(), value.clone());
+        }
+    }
+}
+
+fn compare(expected: &ExpectedOutcome, actual: &Actual) -> Vec<String> {
+    match (expected, actual) {
+        (
+            ExpectedOutcome::Success(success),
+            Actual::Success {
+                assumed_role_arn,
+                subject,
+                audience,
+                provider,
+                body,
+            },
+        ) => compare_success(
+            success,
+            [assumed_role_arn, subject, audience, provider],
+            body,
+        ),
+        (ExpectedOutcome::Success(_), Actual::Clock { .. }) => Vec::new(),
+        (ExpectedOutcome::Success(_), other) => {
+            vec![format!("expected success, got {}", other.summary())]
+        }
+        (
+            ExpectedOutcome::Error(error),
+            Actual::Error {
+                code,
+                status,
+                message,
+            },
+        ) => compare_error(error, code, *status, message),
+        (ExpectedOutcome::Error(error), other) => {
+            vec![format!(
+                "expected error {}, got {}",
+                error.code,
+                other.summary()
+            )]
+        }
+    }
+}
+
+fn compare_success(
+    expected: &ExpectedSuccess,
+    actual: [&Option<String>; 4],
+    body: &str,
+) -> Vec<String> {
+    let fields = [
+        ("assumed_role_arn", &expected.assumed_role_arn),
+        ("subject", &expected.subject),
+        ("audience", &expected.audience),
+        ("provider", &expected.provider),
+    ];
+    let mut mismatches = Vec::new();
+    for ((name, want), got) in fields.into_iter().zip(actual) {
+        if let Some(want) = want
+            && got.as_deref() != Some(want.as_str())
+        {
+            mismatches.push(format!(
+                "{name}: expected {want}, got {}",
+                got.as_deref().unwrap_or("(none)")
+            ));
+        }
+    }
+    for (element, value) in &expected.fields {
+        let wanted = format!(
+            "<{element}>{}</{element}>",
+            quick_xml::escape::partial_escape(value)
+        );
+        if !body.contains(&wanted) {
+            mismatches.push(format!("response has no {element} with text {value}"));
+        }
+    }
+    mismatches
+}
+
+fn compare_error(expected: &ExpectedError, code: &str, status: u16, message: &str) -> Vec<String> {
+    let mut mismatches = Vec::new();
+    if expected.code != code {
+        mismatches.push(format!("code: expected {}, got {code}", expected.code));
+    }
+    if let Some(want) = expected.status
+        && want != status
+    {
+        mismatches.push(format!("status: expected {want}, got {status}"));
+    }
+    if let Some(want) = &expected.message
+        && want != message
+    {
+        mismatches.push(format!("message: expected {want:?}, got {message:?}"));
+    }
+    if let Some(pattern) = &expected.message_matches
+        && !pattern.is_match(message)
+    {
+        mismatches.push(format!(
+            "message: {message:?} does not match /{}/",
+            pattern.as_str()
+        ));
+    }
+    mismatches
+}
+
+fn describe_expectation(outcome: &ExpectedOutcome, decided_by: Option<sts::Check>) -> String {
+    let mut text = match outcome {
+        ExpectedOutcome::Success(success) => match &success.assumed_role_arn {
+            Some(arn) => format!("success: {arn}"),
+            None => "success".to_owned(),
+        },
+        ExpectedOutcome::Error(error) => {
+            let mut text = format!("error {}", error.code);
+            if let Some(status) = error.status {
+                text.push_str(&format!(" ({status})"));
+            }
+            if let Some(message) = &error.message {
+                text.push_str(&format!(": {message}"));
+            } else if let Some(pattern) = &error.message_matches {
+                text.push_str(&format!(": /{}/", pattern.as_str()));
+            }
+            text
+        }
+    };
+    if let Some(check) = decided_by {
+        text.push_str(&format!(", decided by {}", check.name()));
+    }
+    text
+}
