@@ -299,7 +299,7 @@ impl World {
         // so worlds with one seed share a small set of keys: RSA generation
         // dominates the cost of building a world, and scenario libraries
         // build many. Two clusters of one world never share a key.
-        let slot = self.clusters.len().to_string();
+        let slot = self.issuers.len().to_string();
         let key = SigningKey::derived(self.seed, &["cluster-key", &slot]);
         let issuer = Arc::new(Issuer::new(&url, vec![key]));
         self.issuers.insert(url, issuer.clone());
@@ -312,6 +312,24 @@ impl World {
             created_at: now,
         });
         Ok(self.clusters.last().expect("a cluster was just pushed"))
+    }
+
+    /// Adds an issuer that belongs to no cluster (a CI system's, or a
+    /// self-hosted cluster's on its own URL), signing with its own key.
+    pub fn add_issuer(&mut self, url: &str) -> Result<Arc<Issuer>, String> {
+        if !url.starts_with("https://") || url.len() <= "https://".len() {
+            return Err(format!(
+                "invalid issuer URL {url:?}: issuers are https URLs, such as https://token.actions.githubusercontent.com"
+            ));
+        }
+        if self.issuers.contains_key(url) {
+            return Err(format!("issuer {url} is defined twice"));
+        }
+        let slot = self.issuers.len().to_string();
+        let key = SigningKey::derived(self.seed, &["cluster-key", &slot]);
+        let issuer = Arc::new(Issuer::new(url, vec![key]));
+        self.issuers.insert(url.to_owned(), issuer.clone());
+        Ok(issuer)
     }
 
     /// The issuer id a cluster gets when none is given: the first 32 hex

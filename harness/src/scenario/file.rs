@@ -57,6 +57,9 @@ pub struct WorldFile {
     /// Emulated EKS clusters; each hosts an issuer.
     #[serde(default)]
     pub clusters: Vec<ClusterFile>,
+    /// Issuers that belong to no cluster, such as a CI system's.
+    #[serde(default)]
+    pub issuers: Vec<IssuerFile>,
     /// IAM OpenID Connect providers.
     #[serde(default)]
     pub oidc_providers: Vec<ProviderFile>,
@@ -96,6 +99,18 @@ pub struct ClusterFile {
     pub account: Option<String>,
 }
 
+/// An issuer the harness hosts on its own URL.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerFile {
+    /// Name that tokens and providers refer to.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    /// The issuer URL exactly as tokens carry it in `iss`.
+    #[schemars(with = "String")]
+    pub url: Spanned<String>,
+}
+
 /// An IAM OpenID Connect provider, created as CreateOpenIDConnectProvider
 /// would create it.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -112,6 +127,10 @@ pub struct ProviderFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub cluster: Option<Spanned<String>>,
+    /// Use the URL of this issuer of the scenario.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub issuer: Option<Spanned<String>>,
     /// Audiences the provider accepts.
     #[serde(default)]
     pub client_ids: Vec<String>,
@@ -197,21 +216,29 @@ pub struct AssumeFile {
     pub params: BTreeMap<String, String>,
 }
 
-/// A projected service-account token to mint, with overrides.
+/// A token to mint, with overrides: a projected service-account token of a
+/// cluster, or a token of a named issuer whose claims the step gives.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenFile {
-    /// Cluster whose issuer the token claims.
-    #[schemars(with = "String")]
-    pub cluster: Spanned<String>,
-    /// Namespace of the service account.
-    pub namespace: String,
-    /// Service account name.
-    pub service_account: String,
+    /// Cluster whose issuer signs a projected service-account token.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub cluster: Option<Spanned<String>>,
+    /// Issuer (from world.issuers) that signs a token with the given claims.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub issuer: Option<Spanned<String>>,
+    /// Namespace of the service account (cluster tokens).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Service account name (cluster tokens).
+    #[serde(default)]
+    pub service_account: Option<String>,
     /// Audiences (`[sts.amazonaws.com]` when absent).
     #[serde(default)]
     pub audiences: Option<Vec<String>>,
-    /// Seconds from `iat` to `exp` (86400 when absent).
+    /// Seconds from `iat` to `exp` (86400 for cluster tokens, 300 for issuer tokens, when absent).
     #[serde(default)]
     pub lifetime: Option<i64>,
     /// Seconds from the clock to `iat` and `nbf`; negative for the past (0 when absent).
@@ -227,7 +254,7 @@ pub struct TokenFile {
     #[serde(default)]
     pub header: serde_json::Map<String, serde_json::Value>,
     /// Whose key signs: `issuer` (default), `unpublished` (a key no JWKS
-    /// lists), or the name of another cluster of the scenario.
+    /// lists), or the name of another cluster or issuer of the scenario.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub signed_by: Option<Spanned<String>>,

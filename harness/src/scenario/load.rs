@@ -20,7 +20,7 @@ use super::file::{
 };
 use super::model::{
     Action, AssumeCall, Expectation, ExpectedError, ExpectedOutcome, ExpectedSuccess, IamCall,
-    MintSpec, Position, Scenario, SignedBy, Step, TokenSource, WorldSpec,
+    MintSource, MintSpec, Position, Scenario, SignedBy, Step, TokenSource, WorldSpec,
 };
 use crate::aws::arn::is_account_id;
 use crate::oidc::mint::{DEFAULT_AUDIENCE, DEFAULT_LIFETIME_SECONDS};
@@ -98,6 +98,16 @@ pub fn load_str(path: &Path, text: &str) -> Result<Scenario, LoadError> {
     loader.scenario(file)
 }
 
+/// Lifetime of issuer tokens that name none: five minutes, as CI systems
+/// such as GitHub Actions issue them.
+pub const DEFAULT_ISSUER_TOKEN_LIFETIME: i64 = 300;
+
+/// The cluster and issuer names a scenario defines.
+struct Names {
+    clusters: Vec<String>,
+    issuers: Vec<String>,
+}
+
 struct Loader<'a> {
     path: &'a Path,
 }
@@ -140,16 +150,20 @@ impl Loader<'_> {
         };
         let seed = file.seed.unwrap_or(DEFAULT_SEED);
         let world = self.world(&file, seed)?;
-        let clusters: Vec<String> = world.clusters.iter().map(|c| c.name.clone()).collect();
+        let names = Names {
+            clusters: world.clusters.iter().map(|c| c.name.clone()).collect(),
+            issuers: world.issuers.iter().map(|(name, _)| name.clone()).collect(),
+        };
+        let clusters = &names;
         let setup = file
             .setup
             .into_iter()
-            .map(|step| self.step(step, &clusters))
+            .map(|step| self.step(step, clusters))
             .collect::<Result<_, _>>()?;
         let steps = file
             .steps
             .into_iter()
-            .map(|step| self.step(step, &clusters))
+            .map(|step| self.step(step, clusters))
             .collect::<Result<_, _>>()?;
         Ok(Scenario {
             path: self.path.to_owned(),
@@ -255,23 +269,47 @@ impl Loader<'_> {
             clusters.push(spec);
         }
 
+        let mut other_issuers = Vec::new();
+        for issuer in &world.issuers {
+            let name = &issuer.name.value;
+            if !names.insert(name.clone()) {
+                return Err(self.error(
+                    at(&issuer.name),
+                    format!("the name {name:?} is used twice among clusters and issuers"),
+                    Some("give each cluster and issuer its own name".into()),
+                ));
+            }
+            if !issuer.url.value.starts_with("https://") {
+                return Err(self.error(
+                    at(&issuer.url),
+                    format!("invalid issuer URL {:?}", issuer.url.value),
+                    Some(
+                        "issuers are https URLs, written exactly as tokens carry them in iss"
+                            .into(),
+                    ),
+                ));
+            }
+            other_issuers.push((name.clone(), issuer.url.value.clone()));
+        }
+        issuers.extend(other_issuers.iter().cloned());
+
         let mut iam_calls = Vec::new();
         for provider in &world.oidc_providers {
-            let (url, position) = match (&provider.url, &provider.cluster) {
-                (Some(url), None) => (url.value.clone(), at(url)),
-                (None, Some(cluster)) => {
+            let (url, position) = match (&provider.url, &provider.cluster, &provider.issuer) {
+                (Some(url), None, None) => (url.value.clone(), at(url)),
+                (None, Some(name), None) | (None, None, Some(name)) => {
                     let url = issuers
                         .iter()
-                        .find(|(name, _)| *name == cluster.value)
+                        .find(|(issuer, _)| *issuer == name.value)
                         .map(|(_, url)| url.clone())
-                        .ok_or_else(|| self.unknown_cluster(cluster, &names))?;
-                    (url, at(cluster))
+                        .ok_or_else(|| self.unknown_cluster(name, &names))?;
+                    (url, at(name))
                 }
                 _ => {
                     return Err(self.error(
                         None,
-                        "an oidc_providers entry needs exactly one of url and cluster".into(),
-                        Some("write url: https://… as CreateOpenIDConnectProvider takes it, or cluster: NAME to use that cluster's issuer".into()),
+                        "an oidc_providers entry needs exactly one of url, cluster and issuer".into(),
+                        Some("write url: https://… as CreateOpenIDConnectProvider takes it, or cluster: NAME or issuer: NAME to use that issuer's URL".into()),
                     ));
                 }
             };
@@ -292,6 +330,7 @@ impl Loader<'_> {
             default_account,
             partitions,
             clusters,
+            issuers: other_issuers,
             iam_calls,
         })
     }
@@ -301,11 +340,14 @@ impl Loader<'_> {
         known.sort_unstable();
         self.error(
             at(name),
-            format!("no cluster named {:?} in this scenario", name.value),
+            format!(
+                "no cluster or issuer named {:?} in this scenario",
+                name.value
+            ),
             Some(if known.is_empty() {
-                "define it under world.clusters".into()
+                "define it under world.clusters or world.issuers".into()
             } else {
-                format!("defined clusters: {}", known.join(", "))
+                format!("defined: {}", known.join(", "))
             }),
         )
     }
@@ -383,7 +425,7 @@ impl Loader<'_> {
         })
     }
 
-    fn step(&self, step: StepFile, clusters: &[String]) -> Result<Step, LoadError> {
+    fn step(&self, step: StepFile, clusters: &Names) -> Result<Step, LoadError> {
         let position = at(&step.name).unwrap_or_default();
         let name = step.name.value.clone();
         let mut actions = Vec::new();
@@ -432,7 +474,7 @@ impl Loader<'_> {
     fn assume(
         &self,
         assume: AssumeFile,
-        clusters: &[String],
+        clusters: &Names,
         step: &str,
     ) -> Result<AssumeCall, LoadError> {
         let token = match (assume.token, assume.raw_token) {
@@ -461,35 +503,77 @@ impl Loader<'_> {
         })
     }
 
-    fn mint(&self, token: TokenFile, clusters: &[String]) -> Result<MintSpec, LoadError> {
-        let known: HashSet<String> = clusters.iter().cloned().collect();
-        if !known.contains(&token.cluster.value) {
-            return Err(self.unknown_cluster(&token.cluster, &known));
-        }
+    fn mint(&self, token: TokenFile, names: &Names) -> Result<MintSpec, LoadError> {
+        let known: HashSet<String> = names
+            .clusters
+            .iter()
+            .chain(&names.issuers)
+            .cloned()
+            .collect();
+        let source = match (&token.cluster, &token.issuer) {
+            (Some(cluster), None) => {
+                if !names.clusters.contains(&cluster.value) {
+                    return Err(self.unknown_cluster(cluster, &known));
+                }
+                let (Some(namespace), Some(service_account)) =
+                    (token.namespace.clone(), token.service_account.clone())
+                else {
+                    return Err(self.error(
+                        at(cluster),
+                        "a cluster token needs namespace and service_account".into(),
+                        Some("the token's sub is system:serviceaccount:<namespace>:<service_account>".into()),
+                    ));
+                };
+                MintSource::Cluster {
+                    cluster: cluster.value.clone(),
+                    namespace,
+                    service_account,
+                }
+            }
+            (None, Some(issuer)) => {
+                if !names.issuers.contains(&issuer.value) {
+                    return Err(self.unknown_cluster(issuer, &known));
+                }
+                if token.namespace.is_some() || token.service_account.is_some() {
+                    return Err(self.error(
+                        at(issuer),
+                        "namespace and service_account belong to cluster tokens".into(),
+                        Some("give an issuer token's subject as claims: {sub: …}".into()),
+                    ));
+                }
+                MintSource::Issuer(issuer.value.clone())
+            }
+            _ => {
+                return Err(self.error(
+                    None,
+                    "a token needs exactly one of cluster and issuer".into(),
+                    Some("write cluster: NAME with namespace and service_account, or issuer: NAME with claims".into()),
+                ));
+            }
+        };
         let signed_by = match &token.signed_by {
             None => SignedBy::Issuer,
             Some(s) if s.value == "issuer" => SignedBy::Issuer,
             Some(s) if s.value == "unpublished" => SignedBy::Unpublished,
-            Some(s) if known.contains(&s.value) => SignedBy::Cluster(s.value.clone()),
+            Some(s) if known.contains(&s.value) => SignedBy::Other(s.value.clone()),
             Some(s) => {
                 return Err(self.error(
                     at(s),
-                    format!(
-                        "signed_by {:?} is not issuer, unpublished or a cluster of this scenario",
-                        s.value
-                    ),
+                    format!("signed_by {:?} is not issuer, unpublished or a cluster or issuer of this scenario", s.value),
                     None,
                 ));
             }
         };
+        let default_lifetime = match source {
+            MintSource::Cluster { .. } => DEFAULT_LIFETIME_SECONDS,
+            MintSource::Issuer(_) => DEFAULT_ISSUER_TOKEN_LIFETIME,
+        };
         Ok(MintSpec {
-            cluster: token.cluster.value,
-            namespace: token.namespace,
-            service_account: token.service_account,
+            source,
             audiences: token
                 .audiences
                 .unwrap_or_else(|| vec![DEFAULT_AUDIENCE.to_owned()]),
-            lifetime: token.lifetime.unwrap_or(DEFAULT_LIFETIME_SECONDS),
+            lifetime: token.lifetime.unwrap_or(default_lifetime),
             issued_at: token.issued_at.unwrap_or(0),
             pod: token.pod,
             claims: token.claims,

@@ -34,6 +34,8 @@ pub struct WorldSpec {
     pub default_account: String,
     pub partitions: Vec<(String, String)>,
     pub clusters: Vec<ClusterSpec>,
+    /// Issuers of no cluster, by name and URL.
+    pub issuers: Vec<(String, String)>,
     /// IAM calls that create the providers and roles, with the position of
     /// the entry each comes from.
     pub iam_calls: Vec<IamCall>,
@@ -98,9 +100,7 @@ pub enum TokenSource {
 /// A token to mint when the step runs, at the clock's time then.
 #[derive(Debug, Clone)]
 pub struct MintSpec {
-    pub cluster: String,
-    pub namespace: String,
-    pub service_account: String,
+    pub source: MintSource,
     pub audiences: Vec<String>,
     pub lifetime: i64,
     pub issued_at: i64,
@@ -110,13 +110,26 @@ pub struct MintSpec {
     pub signed_by: SignedBy,
 }
 
+/// What a minted token is for.
+#[derive(Debug, Clone)]
+pub enum MintSource {
+    /// A projected service-account token of a cluster.
+    Cluster {
+        cluster: String,
+        namespace: String,
+        service_account: String,
+    },
+    /// A token of a named issuer, with the step's claims.
+    Issuer(String),
+}
+
 /// Whose key signs a minted token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SignedBy {
     /// The cluster's own issuer key.
     Issuer,
-    /// Another cluster's key.
-    Cluster(String),
+    /// The key of another cluster or issuer, by name.
+    Other(String),
     /// A key no issuer publishes.
     Unpublished,
 }

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 
 use super::load::LoadError;
 use super::model::{
-    Action, AssumeCall, ExpectedError, ExpectedOutcome, ExpectedSuccess, IamCall, MintSpec,
-    Scenario, SignedBy, Step, TokenSource,
+    Action, AssumeCall, ExpectedError, ExpectedOutcome, ExpectedSuccess, IamCall, MintSource,
+    MintSpec, Scenario, SignedBy, Step, TokenSource,
 };
 use crate::aws::{AwsError, Params};
 use crate::clock::{Clock, FixedClock};
@@ -169,6 +169,14 @@ pub fn build_state(scenario: &Scenario, clock: Arc<dyn Clock>) -> Result<Arc<App
                 message,
                 hint: None,
             })?;
+    }
+    for (_, url) in &spec.issuers {
+        world.add_issuer(url).map_err(|message| LoadError {
+            path: scenario.path.clone(),
+            position: None,
+            message,
+            hint: None,
+        })?;
     }
     let state = AppState::new(world, clock, ServerOptions::default());
     for call in &spec.iam_calls {
@@ -374,27 +382,77 @@ fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> String 
             .iter()
             .find(|c| c.name == name)
             .map(|c| c.issuer.clone())
-            .expect("the loader checked that the cluster exists")
-    };
-    let issuer = find(&spec.cluster);
-    let key = match &spec.signed_by {
-        SignedBy::Issuer => issuer.signing_key().clone(),
-        SignedBy::Cluster(other) => find(other).signing_key().clone(),
-        SignedBy::Unpublished => SigningKey::derived(scenario.seed, &["unpublished-key"]),
+            .or_else(|| {
+                let url = &scenario
+                    .world
+                    .issuers
+                    .iter()
+                    .find(|(issuer, _)| issuer == name)?
+                    .1;
+                world.issuer(url).cloned()
+            })
+            .expect("the loader checked that the cluster or issuer exists")
     };
     let issued = state.now() + time::Duration::seconds(spec.issued_at);
-    let request = TokenRequest {
-        namespace: spec.namespace.clone(),
-        service_account: spec.service_account.clone(),
-        audiences: spec.audiences.clone(),
-        lifetime_seconds: spec.lifetime,
-        pod: spec.pod.clone(),
+    let (issuer, mut claims) = match &spec.source {
+        MintSource::Cluster {
+            cluster,
+            namespace,
+            service_account,
+        } => {
+            let issuer = find(cluster);
+            let request = TokenRequest {
+                namespace: namespace.clone(),
+                service_account: service_account.clone(),
+                audiences: spec.audiences.clone(),
+                lifetime_seconds: spec.lifetime,
+                pod: spec.pod.clone(),
+            };
+            let claims = mint::projected_claims(&issuer, world.seed(), issued, &request);
+            (issuer, claims)
+        }
+        MintSource::Issuer(name) => {
+            let issuer = find(name);
+            let claims = issuer_claims(
+                issuer.url(),
+                &spec.audiences,
+                issued.unix_timestamp(),
+                spec.lifetime,
+            );
+            (issuer, claims)
+        }
     };
-    let mut claims = mint::projected_claims(&issuer, world.seed(), issued, &request);
+    let key = match &spec.signed_by {
+        SignedBy::Issuer => issuer.signing_key().clone(),
+        SignedBy::Other(other) => find(other).signing_key().clone(),
+        SignedBy::Unpublished => SigningKey::derived(scenario.seed, &["unpublished-key"]),
+    };
     overlay(&mut claims, &spec.claims);
     let mut header = mint::default_header(&key);
     overlay(&mut header, &spec.header);
     mint::sign(&key, &header, &claims)
+}
+
+/// The base claims of an issuer token: `aud` as a plain string when there
+/// is one audience, as CI issuers send it; the step's claims add `sub` and
+/// the rest.
+fn issuer_claims(
+    iss: &str,
+    audiences: &[String],
+    iat: i64,
+    lifetime: i64,
+) -> serde_json::Map<String, Value> {
+    let aud = match audiences {
+        [one] => Value::String(one.clone()),
+        many => Value::from(many.to_vec()),
+    };
+    let mut claims = serde_json::Map::new();
+    claims.insert("aud".into(), aud);
+    claims.insert("exp".into(), Value::from(iat + lifetime));
+    claims.insert("iat".into(), Value::from(iat));
+    claims.insert("iss".into(), Value::from(iss));
+    claims.insert("nbf".into(), Value::from(iat));
+    claims
 }
 
 fn overlay(
