@@ -710,7 +710,7 @@ impl<'a> Run<'a> {
         let decided = evaluation.deciding_statement().map(|s| {
             s.sid
                 .clone()
-                .unwrap_or_else(|| format!("statement {}", s.index + 1))
+                .unwrap_or_else(|| format!("statement {}", s.index))
         });
         let values = vec![
             compared("role", &role.arn),
