@@ -26,6 +26,7 @@ pub mod aws;
 pub mod clock;
 pub mod eks;
 mod embed;
+pub mod explain;
 pub mod iam;
 pub mod oidc;
 pub mod policy;

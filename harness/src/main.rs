@@ -36,6 +36,9 @@ enum Command {
     /// Run scenario files and folders and report each step against its
     /// expectation; exit 0 when all hold, 1 when one fails, 2 when a file is invalid.
     Run(RunArgs),
+    /// Evaluate a trust policy against a token's claims offline and explain
+    /// the decision; exit 0 on allow, 1 on deny, 2 on invalid input.
+    Explain(ExplainArgs),
     /// Print the thumbprint IAM computes for an issuer: the SHA-1 of the last
     /// certificate the jwks_uri host presents.
     Thumbprint(ThumbprintArgs),
@@ -52,6 +55,35 @@ struct RunArgs {
     /// Run only scenarios whose name or path contains this text.
     #[arg(long)]
     filter: Option<String>,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("input").required(true).args(["token", "claims"])))]
+struct ExplainArgs {
+    /// The role's trust policy (IAM JSON).
+    #[arg(long, value_name = "FILE")]
+    trust_policy: PathBuf,
+    /// A web identity token (JWT); its signature is not checked.
+    #[arg(long, value_name = "FILE")]
+    token: Option<PathBuf>,
+    /// The token's claims as a JSON object.
+    #[arg(long, value_name = "FILE")]
+    claims: Option<PathBuf>,
+    /// The role's ARN; its account owns the provider (123456789012 when absent).
+    #[arg(long)]
+    role_arn: Option<String>,
+    /// The provider client id the token audience must equal.
+    #[arg(long, default_value = "sts.amazonaws.com")]
+    client_id: String,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ExplainFormat::Human)]
+    format: ExplainFormat,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ExplainFormat {
+    Human,
+    Json,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -145,12 +177,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    if let Command::Run(args) = cli.command {
-        return run(args);
-    }
+    let cli = match cli.command {
+        Command::Run(args) => return run(args),
+        Command::Explain(args) => return explain(args),
+        command => Cli { command },
+    };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(_) => unreachable!("handled above"),
+            Command::Run(_) | Command::Explain(_) => unreachable!("handled above"),
             Command::Serve(args) => serve(args).await,
             Command::Token(args) => token(args).await,
             Command::Thumbprint(args) => {
@@ -320,6 +354,59 @@ fn scenario_state(
     }
     tracing::info!(scenario = %loaded.name, "scenario world ready");
     Ok(state)
+}
+
+/// Runs `oidc-sts-harness explain`.
+fn explain(args: ExplainArgs) -> ExitCode {
+    use oidc_sts_harness::explain::{self, ExplainInput};
+    let read = |path: &std::path::Path| {
+        std::fs::read_to_string(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))
+    };
+    let result = (|| {
+        let trust_policy = read(&args.trust_policy)?;
+        let claims = match (&args.token, &args.claims) {
+            (Some(token), _) => explain::claims_of_token(&read(token)?)?,
+            (None, Some(claims)) => match serde_json::from_str(&read(claims)?) {
+                Ok(serde_json::Value::Object(map)) => map,
+                Ok(_) => {
+                    return Err(format!(
+                        "{} holds JSON that is not an object of claims",
+                        claims.display()
+                    ));
+                }
+                Err(error) => return Err(format!("{} is not JSON: {error}", claims.display())),
+            },
+            (None, None) => unreachable!("clap requires --token or --claims"),
+        };
+        explain::explain(&ExplainInput {
+            trust_policy: &trust_policy,
+            claims,
+            role_arn: args.role_arn.as_deref(),
+            client_id: &args.client_id,
+            now: time::OffsetDateTime::now_utc(),
+        })
+    })();
+    match result {
+        Ok(explanation) => {
+            match args.format {
+                ExplainFormat::Human => print!("{}", explain::render_human(&explanation)),
+                ExplainFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&explanation).unwrap_or_default()
+                ),
+            }
+            if explanation.decision == "allow" {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// Runs `oidc-sts-harness run`.

@@ -11,14 +11,17 @@ use super::{ConditionTrace, Decision, Diagnosis, Effect, Evaluation, StatementTr
 /// Renders an evaluation as plain text, one statement per block.
 pub fn render_human(eval: &Evaluation) -> String {
     let mut out = String::new();
-    let decision = match (eval.decision, eval.deciding_statement()) {
-        (Decision::Allow, Some(t)) => format!("allow (statement {} allows)", label(t)),
-        (Decision::ExplicitDeny, Some(t)) => format!("deny (statement {} denies)", label(t)),
+    // The first line is exactly `decision: allow` or `decision: deny`, so
+    // scripts can match it; the reason follows on its own line.
+    let (decision, reason) = match (eval.decision, eval.deciding_statement()) {
+        (Decision::Allow, Some(t)) => ("allow", format!("statement {} allows", label(t))),
+        (Decision::ExplicitDeny, Some(t)) => ("deny", format!("statement {} denies", label(t))),
         (Decision::ImplicitDeny, _) | (_, None) => {
-            "deny (no statement allows the request)".to_string()
+            ("deny", "no statement allows the request".to_string())
         }
     };
     let _ = writeln!(out, "decision: {decision}");
+    let _ = writeln!(out, "reason: {reason}");
 
     for statement in &eval.statements {
         out.push('\n');
