@@ -430,7 +430,9 @@ impl Loader<'_> {
         let name = step.name.value.clone();
         let mut actions = Vec::new();
         if let Some(assume) = step.assume_role_with_web_identity {
-            actions.push(Action::Assume(self.assume(assume, clusters, &name)?));
+            actions.push(Action::Assume(Box::new(
+                self.assume(assume, clusters, &name)?,
+            )));
         }
         if let Some(iam) = step.iam {
             actions.push(Action::Iam(self.iam(iam)?));

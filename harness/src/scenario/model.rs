@@ -53,7 +53,7 @@ pub struct Step {
 /// What a step does.
 #[derive(Debug, Clone)]
 pub enum Action {
-    Assume(AssumeCall),
+    Assume(Box<AssumeCall>),
     Iam(IamCall),
     AdvanceClock(i64),
     SetClock(OffsetDateTime),
