@@ -18,6 +18,7 @@
 //! - [`scenario`]: scenario files, their runner and reporters.
 //! - [`oidc`]: issuer keys, documents, token minting and parsing.
 //! - [`world`]: accounts, clusters, providers, roles.
+//! - [`kube`]: the clusters' service accounts and pods, from manifests.
 //! - [`tls`]: the HTTPS listener for issuers, its CA chain, thumbprints.
 //! - [`clock`], [`seed`]: the injected time and deterministic derivation.
 //! - [`Harness`]: start a server in-process, for other projects' tests.
@@ -28,6 +29,7 @@ pub mod eks;
 mod embed;
 pub mod explain;
 pub mod iam;
+pub mod kube;
 pub mod oidc;
 pub mod policy;
 pub mod scenario;

@@ -367,6 +367,15 @@ async fn mint_token(state: Arc<AppState>, request: Request) -> Response {
     if let Some(lifetime) = mint.expires_in {
         token_request.lifetime_seconds = lifetime;
     }
+    token_request.service_account_uid = cluster
+        .kube
+        .service_account_uid(&mint.namespace, &mint.service_account)
+        .map(str::to_owned);
+    token_request.pod_uid = mint
+        .pod
+        .as_deref()
+        .and_then(|pod| cluster.kube.pod_uid(&mint.namespace, pod))
+        .map(str::to_owned);
     token_request.pod = mint.pod;
     let issuer = cluster.issuer.clone();
     let seed = world.seed();

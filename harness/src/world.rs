@@ -11,6 +11,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use crate::aws::arn::partition_dns_suffix;
+use crate::kube::KubeObjects;
 use crate::oidc::{Issuer, SigningKey};
 use crate::policy::TrustPolicy;
 use crate::seed;
@@ -22,7 +23,7 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// Partition of accounts that do not name one.
 pub const DEFAULT_PARTITION: &str = "aws";
 /// Kubernetes version reported by DescribeCluster.
-pub const CLUSTER_VERSION: &str = "1.31";
+pub const CLUSTER_VERSION: &str = "1.33";
 
 /// What a cluster is created from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -113,6 +114,8 @@ pub struct Cluster {
     pub id: String,
     pub issuer: Arc<Issuer>,
     pub created_at: OffsetDateTime,
+    /// The cluster's service accounts and pods.
+    pub kube: KubeObjects,
 }
 
 /// An IAM OpenID Connect provider.
@@ -310,6 +313,7 @@ impl World {
             id,
             issuer,
             created_at: now,
+            kube: KubeObjects::default(),
         });
         Ok(self.clusters.last().expect("a cluster was just pushed"))
     }
@@ -351,6 +355,11 @@ impl World {
             .iter()
             .find(|c| c.name == name && c.account == account)
             .or_else(|| self.clusters.iter().find(|c| c.name == name))
+    }
+
+    /// Finds a cluster by name in any account, to change its objects.
+    pub fn cluster_mut(&mut self, name: &str) -> Option<&mut Cluster> {
+        self.clusters.iter_mut().find(|c| c.name == name)
     }
 
     /// Finds a hosted issuer by its exact URL.

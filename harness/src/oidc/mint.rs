@@ -23,6 +23,11 @@ pub struct TokenRequest {
     /// Seconds from `iat` to `exp`; negative gives an already expired token.
     pub lifetime_seconds: i64,
     pub pod: Option<String>,
+    /// The service account's uid, when a manifest gives one; derived from
+    /// the seed otherwise.
+    pub service_account_uid: Option<String>,
+    /// The pod's uid, when a manifest gives one.
+    pub pod_uid: Option<String>,
 }
 
 impl TokenRequest {
@@ -34,6 +39,8 @@ impl TokenRequest {
             audiences: vec![DEFAULT_AUDIENCE.to_owned()],
             lifetime_seconds: DEFAULT_LIFETIME_SECONDS,
             pod: None,
+            service_account_uid: None,
+            pod_uid: None,
         }
     }
 }
@@ -49,21 +56,25 @@ pub fn projected_claims(
     request: &TokenRequest,
 ) -> Map<String, Value> {
     let iat = now.unix_timestamp();
-    let sa_uid = seed::uuid(
-        world_seed,
-        &[
-            "serviceaccount",
-            issuer.url(),
-            &request.namespace,
-            &request.service_account,
-        ],
-    );
+    let sa_uid = request.service_account_uid.clone().unwrap_or_else(|| {
+        seed::uuid(
+            world_seed,
+            &[
+                "serviceaccount",
+                issuer.url(),
+                &request.namespace,
+                &request.service_account,
+            ],
+        )
+    });
     let mut kubernetes = json!({
         "namespace": request.namespace,
         "serviceaccount": {"name": request.service_account, "uid": sa_uid},
     });
     if let Some(pod) = &request.pod {
-        let pod_uid = seed::uuid(world_seed, &["pod", issuer.url(), &request.namespace, pod]);
+        let pod_uid = request.pod_uid.clone().unwrap_or_else(|| {
+            seed::uuid(world_seed, &["pod", issuer.url(), &request.namespace, pod])
+        });
         kubernetes["pod"] = json!({"name": pod, "uid": pod_uid});
     }
     let claims = json!({

@@ -97,6 +97,14 @@ pub struct ClusterFile {
     /// Owning account (the default account when absent).
     #[serde(default)]
     pub account: Option<String>,
+    /// ServiceAccount and Pod manifests: a list of mappings, or multi-document YAML text.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub manifests: Option<Spanned<serde_json::Value>>,
+    /// A multi-document YAML file of manifests, relative to the scenario file.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub manifests_file: Option<Spanned<String>>,
 }
 
 /// An issuer the harness hosts on its own URL.

@@ -23,6 +23,7 @@ use super::model::{
     MintSource, MintSpec, Position, Scenario, SignedBy, Step, TokenSource, WorldSpec,
 };
 use crate::aws::arn::is_account_id;
+use crate::kube::KubeObjects;
 use crate::oidc::mint::{DEFAULT_AUDIENCE, DEFAULT_LIFETIME_SECONDS};
 use crate::policy::TrustPolicy;
 use crate::seed::DEFAULT_SEED;
@@ -232,6 +233,7 @@ impl Loader<'_> {
         // clusters, because that would generate their keys.
         let id_source = World::new(seed, &default_account);
         let mut clusters = Vec::new();
+        let mut kube = Vec::new();
         let mut issuers = Vec::new();
         let mut names = HashSet::new();
         for cluster in &world.clusters {
@@ -266,6 +268,9 @@ impl Loader<'_> {
                 name.clone(),
                 issuer_url(&partition_of(&account), &spec.region, &id),
             ));
+            if let Some(objects) = self.manifests(cluster)? {
+                kube.push((name.clone(), objects));
+            }
             clusters.push(spec);
         }
 
@@ -330,8 +335,56 @@ impl Loader<'_> {
             default_account,
             partitions,
             clusters,
+            kube,
             issuers: other_issuers,
             iam_calls,
+        })
+    }
+
+    /// Reads a cluster's manifests, inline or from a file.
+    fn manifests(
+        &self,
+        cluster: &super::file::ClusterFile,
+    ) -> Result<Option<KubeObjects>, LoadError> {
+        let (result, position) = match (&cluster.manifests, &cluster.manifests_file) {
+            (None, None) => return Ok(None),
+            (Some(inline), None) => {
+                let result = match &inline.value {
+                    Value::String(text) => KubeObjects::from_yaml(text),
+                    Value::Array(documents) => KubeObjects::from_documents(documents.clone()),
+                    other => KubeObjects::from_documents(vec![other.clone()]),
+                };
+                (result, at(inline))
+            }
+            (None, Some(file)) => {
+                let full = self
+                    .path
+                    .parent()
+                    .unwrap_or(Path::new("."))
+                    .join(&file.value);
+                let text = std::fs::read_to_string(&full).map_err(|error| {
+                    self.error(
+                        at(file),
+                        format!("cannot read manifests file {}: {error}", full.display()),
+                        None,
+                    )
+                })?;
+                (KubeObjects::from_yaml(&text), at(file))
+            }
+            (Some(inline), Some(_)) => {
+                return Err(self.error(
+                    at(inline),
+                    "a cluster takes manifests or manifests_file, not both".into(),
+                    None,
+                ));
+            }
+        };
+        result.map(Some).map_err(|error| {
+            self.error(
+                position,
+                format!("invalid manifest in cluster {:?}: {error}", cluster.name.value),
+                Some("the harness reads ServiceAccount and Pod manifests (apiVersion v1) as kubectl would".into()),
+            )
         })
     }
 

@@ -14,3 +14,6 @@ pub mod run;
 pub use load::{LoadError, load, load_str};
 pub use model::Scenario;
 pub use run::{ScenarioReport, StepReport, run};
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::kube::KubeObjects;
 use crate::sts::Check;
 use crate::world::ClusterSpec;
 
@@ -34,6 +35,8 @@ pub struct WorldSpec {
     pub default_account: String,
     pub partitions: Vec<(String, String)>,
     pub clusters: Vec<ClusterSpec>,
+    /// Each cluster's service accounts and pods, by cluster name.
+    pub kube: Vec<(String, KubeObjects)>,
     /// Issuers of no cluster, by name and URL.
     pub issuers: Vec<(String, String)>,
     /// IAM calls that create the providers and roles, with the position of

@@ -170,6 +170,11 @@ pub fn build_state(scenario: &Scenario, clock: Arc<dyn Clock>) -> Result<Arc<App
                 hint: None,
             })?;
     }
+    for (name, objects) in &spec.kube {
+        if let Some(cluster) = world.cluster_mut(name) {
+            cluster.kube = objects.clone();
+        }
+    }
     for (_, url) in &spec.issuers {
         world.add_issuer(url).map_err(|message| LoadError {
             path: scenario.path.clone(),
@@ -401,12 +406,25 @@ fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> String 
             service_account,
         } => {
             let issuer = find(cluster);
+            let kube = world
+                .clusters()
+                .iter()
+                .find(|c| &c.name == cluster)
+                .map(|c| &c.kube);
             let request = TokenRequest {
                 namespace: namespace.clone(),
                 service_account: service_account.clone(),
                 audiences: spec.audiences.clone(),
                 lifetime_seconds: spec.lifetime,
                 pod: spec.pod.clone(),
+                service_account_uid: kube
+                    .and_then(|k| k.service_account_uid(namespace, service_account))
+                    .map(str::to_owned),
+                pod_uid: spec
+                    .pod
+                    .as_deref()
+                    .and_then(|pod| kube.and_then(|k| k.pod_uid(namespace, pod)))
+                    .map(str::to_owned),
             };
             let claims = mint::projected_claims(&issuer, world.seed(), issued, &request);
             (issuer, claims)
