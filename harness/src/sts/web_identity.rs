@@ -723,14 +723,23 @@ impl<'a> Run<'a> {
             .iter()
             .flat_map(|s| s.conditions.iter())
             .find_map(|c| c.diagnosis.as_ref().map(|d| d.fix.clone()));
+        // A policy can allow for the wrong reason (no `:sub` condition lets
+        // every service account in); the warnings go into the summary so a
+        // passing call still shows them.
+        let warnings: Vec<String> = evaluation
+            .warnings
+            .iter()
+            .map(|w| w.message.clone())
+            .collect();
         self.evaluation = Some(evaluation);
         if allowed {
             let by = decided.unwrap_or_else(|| "a statement".into());
-            self.pass(
-                Check::TrustPolicy,
-                format!("the trust policy allows the call ({by})"),
-                values,
-            );
+            let mut summary = format!("the trust policy allows the call ({by})");
+            for warning in warnings {
+                summary.push_str("; warning: ");
+                summary.push_str(&warning);
+            }
+            self.pass(Check::TrustPolicy, summary, values);
             Ok(role)
         } else {
             let summary = match decided {
