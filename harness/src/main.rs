@@ -131,6 +131,10 @@ struct ServeArgs {
     /// Reject unsigned IAM calls with MissingAuthenticationToken, as AWS does.
     #[arg(long)]
     strict_auth: bool,
+    /// Check every issuer's TLS chain against its provider's thumbprints, as
+    /// IAM did before mid-2023, even when a trusted CA signed the chain.
+    #[arg(long)]
+    thumbprint_pinning: bool,
     /// Serve a scenario's world after its setup steps (its steps are not run).
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
@@ -218,6 +222,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let options = ServerOptions {
         strict_auth: args.strict_auth,
+        thumbprint_pinning: args.thumbprint_pinning,
     };
     let state = match &args.scenario {
         Some(path) => scenario_state(path, &args, options)?,
@@ -337,12 +342,15 @@ fn scenario_state(
             loaded.world.clusters.push(spec);
         }
     }
-    let mut state = scenario::run::build_state(&loaded, Arc::new(SystemClock))
+    let built = scenario::run::build_state(&loaded, Arc::new(SystemClock))
         .map_err(|error| anyhow::anyhow!("{error}"))?;
-    if args.strict_auth {
-        let world = std::mem::replace(&mut *state.write(), World::new(0, DEFAULT_ACCOUNT));
-        state = AppState::new(world, Arc::new(SystemClock), options);
-    }
+    // The command line's switches add to the scenario's own.
+    let options = ServerOptions {
+        strict_auth: options.strict_auth,
+        thumbprint_pinning: options.thumbprint_pinning || loaded.thumbprint_pinning,
+    };
+    let world = std::mem::replace(&mut *built.write(), World::new(0, DEFAULT_ACCOUNT));
+    let state = AppState::new(world, Arc::new(SystemClock), options);
     if let Err(step) = scenario::run::apply_setup(&state, &loaded) {
         bail!(
             "setup step {:?} of {} failed: expected {}, got {}",

@@ -85,10 +85,25 @@ fn issuer_response(state: &AppState, host: &str, path: &str, method: &Method) ->
     if *method == Method::GET
         && let Some((issuer, document)) = world.issuer_for_request(host, path)
     {
-        let body = if document == crate::oidc::issuer::JWKS_PATH {
-            issuer.jwks_json().to_owned()
+        let faults = world.faults(issuer.url()).cloned().unwrap_or_default();
+        let jwks = document == crate::oidc::issuer::JWKS_PATH;
+        let status = if jwks {
+            faults.jwks_status
         } else {
+            faults.discovery_status
+        };
+        if let Some(status) = status.and_then(|s| StatusCode::from_u16(s).ok()) {
+            return Some(json_response(
+                status,
+                r#"{"message":"fault injected by the scenario"}"#.to_owned(),
+            ));
+        }
+        let body = if jwks {
+            issuer.jwks_json().to_owned()
+        } else if faults.discovery_missing.is_empty() {
             issuer.discovery_json().to_owned()
+        } else {
+            without_members(issuer.discovery_json(), &faults.discovery_missing)
         };
         return Some(json_response(StatusCode::OK, body));
     }
@@ -408,6 +423,18 @@ fn decisions(state: &AppState, request_id: Option<&str>) -> Response {
             ),
         },
     }
+}
+
+/// The discovery document with some members left out, for an issuer whose
+/// scenario says they are missing.
+fn without_members(document: &str, missing: &[String]) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
+    if let Some(members) = value.as_object_mut() {
+        for name in missing {
+            members.remove(name);
+        }
+    }
+    value.to_string()
 }
 
 fn harness_error(status: StatusCode, message: &str) -> Response {

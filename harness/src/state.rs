@@ -20,6 +20,9 @@ pub struct ServerOptions {
     /// Reject unsigned IAM calls with `MissingAuthenticationToken`, as AWS
     /// does.
     pub strict_auth: bool,
+    /// Check every issuer's TLS chain against the provider's thumbprints,
+    /// as IAM did before mid-2023, even when a trusted CA signed it.
+    pub thumbprint_pinning: bool,
 }
 
 /// Everything a request handler can reach.

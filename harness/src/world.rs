@@ -105,6 +105,45 @@ pub fn issuer_url(partition: &str, region: &str, id: &str) -> String {
     )
 }
 
+/// Ways an issuer can be mis-served, for reproducing STS's key-retrieval
+/// and thumbprint failures. The default serves everything correctly, over
+/// the harness's own chain, which counts as trusted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IssuerFaults {
+    /// No connection to the issuer host succeeds.
+    pub unreachable: bool,
+    /// The issuer answers after STS has given up.
+    pub slow: bool,
+    /// HTTP status of the discovery document, when not 200.
+    pub discovery_status: Option<u16>,
+    /// Required discovery members left out.
+    pub discovery_missing: Vec<String>,
+    /// HTTP status of the JWKS, when not 200.
+    pub jwks_status: Option<u16>,
+    /// The TLS chain served instead of the harness's own.
+    pub tls: Option<ServedChain>,
+}
+
+/// A TLS chain as an issuer host presents it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServedChain {
+    /// SHA-1 thumbprint of the last certificate presented.
+    pub thumbprint: String,
+    /// Whether the chain ends at a CA that AWS trusts.
+    pub trusted: bool,
+    /// Whether the leaf certificate names the issuer host.
+    pub matches_host: bool,
+}
+
+/// Members a discovery document must have for STS to use it.
+pub const REQUIRED_DISCOVERY_MEMBERS: [&str; 5] = [
+    "issuer",
+    "jwks_uri",
+    "response_types_supported",
+    "subject_types_supported",
+    "id_token_signing_alg_values_supported",
+];
+
 /// An emulated EKS cluster.
 #[derive(Debug, Clone)]
 pub struct Cluster {
@@ -213,6 +252,7 @@ pub struct World {
     accounts: BTreeMap<String, Account>,
     clusters: Vec<Cluster>,
     issuers: HashMap<String, Arc<Issuer>>,
+    faults: HashMap<String, IssuerFaults>,
     role_serial: u64,
 }
 
@@ -225,6 +265,7 @@ impl World {
             accounts: BTreeMap::new(),
             clusters: Vec::new(),
             issuers: HashMap::new(),
+            faults: HashMap::new(),
             role_serial: 0,
         };
         world.account_mut(default_account);
@@ -389,6 +430,20 @@ impl World {
             }
         }
         None
+    }
+
+    /// How an issuer is mis-served, if at all.
+    pub fn faults(&self, url: &str) -> Option<&IssuerFaults> {
+        self.faults.get(url)
+    }
+
+    /// Sets how an issuer is mis-served; the default removes every fault.
+    pub fn set_faults(&mut self, url: &str, faults: IssuerFaults) {
+        if faults == IssuerFaults::default() {
+            self.faults.remove(url);
+        } else {
+            self.faults.insert(url.to_owned(), faults);
+        }
     }
 
     /// Whether any hosted issuer lives on `host`.

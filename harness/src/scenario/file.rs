@@ -32,6 +32,9 @@ pub struct ScenarioFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub now: Option<Spanned<String>>,
+    /// Switches that change how STS checks calls.
+    #[serde(default)]
+    pub options: OptionsFile,
     /// Accounts, clusters, IAM providers and roles before any step runs.
     #[serde(default)]
     pub world: WorldFile,
@@ -41,6 +44,59 @@ pub struct ScenarioFile {
     /// The steps whose outcomes the scenario asserts.
     #[serde(default)]
     pub steps: Vec<StepFile>,
+}
+
+/// Switches that change how STS checks calls.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsFile {
+    /// Check every issuer's TLS chain against the provider's thumbprints,
+    /// as IAM did before mid-2023 (false when absent).
+    #[serde(default)]
+    pub thumbprint_pinning: bool,
+}
+
+/// Ways an issuer is mis-served, to reproduce STS's key-retrieval and
+/// thumbprint failures.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FaultsFile {
+    /// No connection to the issuer host succeeds.
+    #[serde(default)]
+    pub unreachable: bool,
+    /// The issuer answers after STS has given up.
+    #[serde(default)]
+    pub slow: bool,
+    /// HTTP status of the discovery document.
+    #[serde(default)]
+    pub discovery_status: Option<u16>,
+    /// Required discovery members to leave out.
+    #[serde(default)]
+    pub discovery_missing: Vec<String>,
+    /// HTTP status of the JWKS.
+    #[serde(default)]
+    pub jwks_status: Option<u16>,
+    /// The TLS chain the issuer host presents instead of the harness's own.
+    #[serde(default)]
+    pub tls: Option<TlsFile>,
+}
+
+/// A TLS chain as an issuer host presents it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TlsFile {
+    /// SHA-1 thumbprint (40 hex digits) of the last certificate presented.
+    pub thumbprint: String,
+    /// Whether a CA that AWS trusts signed the chain (true when absent).
+    #[serde(default = "yes")]
+    pub trusted: bool,
+    /// Whether the leaf certificate names the issuer host (true when absent).
+    #[serde(default = "yes")]
+    pub matches_host: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The world before the first step.
@@ -105,6 +161,9 @@ pub struct ClusterFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub manifests_file: Option<Spanned<String>>,
+    /// How the cluster's issuer is mis-served.
+    #[serde(default)]
+    pub faults: Option<FaultsFile>,
 }
 
 /// An issuer the harness hosts on its own URL.
@@ -117,6 +176,9 @@ pub struct IssuerFile {
     /// The issuer URL exactly as tokens carry it in `iss`.
     #[schemars(with = "String")]
     pub url: Spanned<String>,
+    /// How the issuer is mis-served.
+    #[serde(default)]
+    pub faults: Option<FaultsFile>,
 }
 
 /// An IAM OpenID Connect provider, created as CreateOpenIDConnectProvider

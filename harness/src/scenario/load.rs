@@ -29,7 +29,8 @@ use crate::policy::TrustPolicy;
 use crate::seed::DEFAULT_SEED;
 use crate::sts::Check;
 use crate::world::{
-    ClusterSpec, DEFAULT_ACCOUNT, DEFAULT_PARTITION, DEFAULT_REGION, World, issuer_url,
+    ClusterSpec, DEFAULT_ACCOUNT, DEFAULT_PARTITION, DEFAULT_REGION, IssuerFaults,
+    REQUIRED_DISCOVERY_MEMBERS, ServedChain, World, issuer_url,
 };
 
 /// The clock's start when a scenario names none: 2026-01-01T00:00:00Z.
@@ -90,9 +91,21 @@ pub fn load_str(path: &Path, text: &str) -> Result<Scenario, LoadError> {
             line: l.line(),
             column: l.column(),
         });
+        // The parser's text starts with its own "error: line L column C: "
+        // and names the source `<input>`; the location is already in front
+        // of the message, and the file has a name.
+        let mut message = error
+            .to_string()
+            .replace("<input>", &path.display().to_string());
+        if let Some(p) = position {
+            let prefix = format!("error: line {} column {}: ", p.line, p.column);
+            if let Some(rest) = message.strip_prefix(&prefix) {
+                message = rest.to_owned();
+            }
+        }
         loader.error(
             position,
-            format!("invalid scenario: {error}"),
+            format!("invalid scenario: {message}"),
             Some("see docs/scenario-format.md for every field; field names are snake_case".into()),
         )
     })?;
@@ -172,6 +185,7 @@ impl Loader<'_> {
             description: file.description,
             seed,
             now,
+            thumbprint_pinning: file.options.thumbprint_pinning,
             world,
             setup,
             steps,
@@ -234,6 +248,7 @@ impl Loader<'_> {
         let id_source = World::new(seed, &default_account);
         let mut clusters = Vec::new();
         let mut kube = Vec::new();
+        let mut faults_list = Vec::new();
         let mut issuers = Vec::new();
         let mut names = HashSet::new();
         for cluster in &world.clusters {
@@ -268,6 +283,10 @@ impl Loader<'_> {
                 name.clone(),
                 issuer_url(&partition_of(&account), &spec.region, &id),
             ));
+            if let Some(faults) = &cluster.faults {
+                let url = issuer_url(&partition_of(&account), &spec.region, &id);
+                faults_list.push((url, self.faults(faults, at(&cluster.name))?));
+            }
             if let Some(objects) = self.manifests(cluster)? {
                 kube.push((name.clone(), objects));
             }
@@ -292,6 +311,12 @@ impl Loader<'_> {
                         "issuers are https URLs, written exactly as tokens carry them in iss"
                             .into(),
                     ),
+                ));
+            }
+            if let Some(faults) = &issuer.faults {
+                faults_list.push((
+                    issuer.url.value.clone(),
+                    self.faults(faults, at(&issuer.name))?,
                 ));
             }
             other_issuers.push((name.clone(), issuer.url.value.clone()));
@@ -336,8 +361,53 @@ impl Loader<'_> {
             partitions,
             clusters,
             kube,
+            faults: faults_list,
             issuers: other_issuers,
             iam_calls,
+        })
+    }
+
+    /// Checks an issuer's faults.
+    fn faults(
+        &self,
+        file: &super::file::FaultsFile,
+        position: Option<Position>,
+    ) -> Result<IssuerFaults, LoadError> {
+        for member in &file.discovery_missing {
+            if !REQUIRED_DISCOVERY_MEMBERS.contains(&member.as_str()) {
+                return Err(self.error(
+                    position,
+                    format!("discovery_missing names {member:?}, which is not a required discovery member"),
+                    Some(format!("use one of {}", REQUIRED_DISCOVERY_MEMBERS.join(", "))),
+                ));
+            }
+        }
+        let tls = match &file.tls {
+            None => None,
+            Some(tls) => {
+                let hex = tls.thumbprint.len() == 40
+                    && tls.thumbprint.bytes().all(|b| b.is_ascii_hexdigit());
+                if !hex {
+                    return Err(self.error(
+                        position,
+                        format!("invalid TLS thumbprint {:?}", tls.thumbprint),
+                        Some("a thumbprint is the SHA-1 of a certificate: 40 hex digits".into()),
+                    ));
+                }
+                Some(ServedChain {
+                    thumbprint: tls.thumbprint.to_ascii_lowercase(),
+                    trusted: tls.trusted,
+                    matches_host: tls.matches_host,
+                })
+            }
+        };
+        Ok(IssuerFaults {
+            unreachable: file.unreachable,
+            slow: file.slow,
+            discovery_status: file.discovery_status,
+            discovery_missing: file.discovery_missing.clone(),
+            jwks_status: file.jwks_status,
+            tls,
         })
     }
 

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::kube::KubeObjects;
 use crate::sts::Check;
-use crate::world::ClusterSpec;
+use crate::world::{ClusterSpec, IssuerFaults};
 
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
@@ -17,6 +17,7 @@ pub struct Scenario {
     pub description: String,
     pub seed: u64,
     pub now: OffsetDateTime,
+    pub thumbprint_pinning: bool,
     pub world: WorldSpec,
     pub setup: Vec<Step>,
     pub steps: Vec<Step>,
@@ -37,6 +38,8 @@ pub struct WorldSpec {
     pub clusters: Vec<ClusterSpec>,
     /// Each cluster's service accounts and pods, by cluster name.
     pub kube: Vec<(String, KubeObjects)>,
+    /// Faults of issuers, by issuer URL.
+    pub faults: Vec<(String, IssuerFaults)>,
     /// Issuers of no cluster, by name and URL.
     pub issuers: Vec<(String, String)>,
     /// IAM calls that create the providers and roles, with the position of

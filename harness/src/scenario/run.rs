@@ -183,7 +183,14 @@ pub fn build_state(scenario: &Scenario, clock: Arc<dyn Clock>) -> Result<Arc<App
             hint: None,
         })?;
     }
-    let state = AppState::new(world, clock, ServerOptions::default());
+    for (url, faults) in &spec.faults {
+        world.set_faults(url, faults.clone());
+    }
+    let options = ServerOptions {
+        thumbprint_pinning: scenario.thumbprint_pinning,
+        ..ServerOptions::default()
+    };
+    let state = AppState::new(world, clock, options);
     for call in &spec.iam_calls {
         if let Err(error) = iam_call(&state, &spec.default_account, call) {
             return Err(LoadError {

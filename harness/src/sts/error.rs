@@ -42,6 +42,8 @@ pub enum StsError {
     NoProvider(String),
     #[error("{KEY_RETRIEVAL_MESSAGE}")]
     KeysUnavailable,
+    #[error("OpenIDConnect provider's HTTPS certificate doesn't match configured thumbprint")]
+    ThumbprintMismatch,
     #[error("signature does not verify")]
     BadSignature,
     #[error("Token expired: current date/time {now} must be before the expiration date/time {exp}")]
@@ -83,7 +85,10 @@ impl StsError {
             StsError::MalformedToken(detail) => invalid_token(format!(
                 "The web identity token is not a valid JWT: {detail}"
             )),
-            StsError::MissingClaim(_) | StsError::NoProvider(_) | StsError::IncorrectAudience => {
+            StsError::MissingClaim(_)
+            | StsError::NoProvider(_)
+            | StsError::IncorrectAudience
+            | StsError::ThumbprintMismatch => {
                 invalid_token(self.to_string())
             }
             StsError::KeysUnavailable => invalid_token(KEY_RETRIEVAL_MESSAGE.to_owned()),

@@ -161,7 +161,7 @@ impl<'a> Run<'a> {
         let request = self.request()?;
         let claims = self.token(&request.token)?;
         let provider = self.provider(&request, &claims)?;
-        let issuer = self.keys(&claims)?;
+        let issuer = self.keys(&claims, &provider)?;
         self.signature(&request.token, &claims, &issuer)?;
         self.time(&claims)?;
         let audience = self.audience(&claims, &provider)?;
@@ -388,6 +388,15 @@ impl<'a> Run<'a> {
                 "sign the token with RS256, RS384, RS512, ES256, ES384 or ES512",
             ));
         }
+        if accepted_algorithm(&alg).is_none() {
+            return Err(self.fail(
+                Check::Token,
+                StsError::UnsupportedAlgorithm(alg.clone()),
+                format!("STS does not accept tokens signed with {alg}"),
+                vec![compared("alg", &alg)],
+                "sign with RS256, RS384, RS512, ES256, ES384 or ES512",
+            ));
+        }
         for claim in REQUIRED_CLAIMS {
             if !jwt.claims.contains_key(claim) {
                 return Err(self.fail(
@@ -511,27 +520,159 @@ impl<'a> Run<'a> {
         )
     }
 
-    /// Check 4: the issuer's keys. The harness hosts the issuer or the keys
-    /// cannot be retrieved.
-    fn keys(&mut self, claims: &Claims) -> Result<Arc<Issuer>, StsError> {
-        let issuer = self.state.read().issuer(&claims.iss).cloned();
-        match issuer {
-            Some(issuer) => {
-                self.pass(
-                    Check::Keys,
-                    format!("the issuer's JWKS holds {} key(s)", issuer.keys().len()),
-                    vec![compared("jwks_uri", &format!("{}/keys", issuer.url()))],
-                );
-                Ok(issuer)
-            }
-            None => Err(self.fail(
+    /// Check 4: the issuer's keys: its discovery document and JWKS can be
+    /// fetched, and its TLS chain is one STS accepts. The harness hosts the
+    /// issuer; faults set on it stand in for a real issuer's failures.
+    fn keys(&mut self, claims: &Claims, provider: &OidcProvider) -> Result<Arc<Issuer>, StsError> {
+        let (issuer, faults) = {
+            let world = self.state.read();
+            (
+                world.issuer(&claims.iss).cloned(),
+                world.faults(&claims.iss).cloned().unwrap_or_default(),
+            )
+        };
+        let Some(issuer) = issuer else {
+            return Err(self.fail(
                 Check::Keys,
                 StsError::KeysUnavailable,
                 "the harness does not host this issuer and cannot fetch its discovery document or JWKS".into(),
                 vec![compared("iss", &claims.iss)],
                 "mint the token from a cluster the harness serves (serve --cluster, token --cluster), so STS can read its keys",
-            )),
+            ));
+        };
+        let discovery_url = format!("{}{}", issuer.url(), crate::oidc::issuer::DISCOVERY_PATH);
+        let jwks_uri = format!("{}{}", issuer.url(), crate::oidc::issuer::JWKS_PATH);
+        let unavailable = |summary: String, hint: &str| (summary, hint.to_owned());
+        let failure = if faults.unreachable {
+            Some(unavailable(
+                format!("no connection to {} succeeds", issuer.host()),
+                "STS fetches the discovery document and JWKS over the internet: publish them on a host STS can reach",
+            ))
+        } else if faults.slow {
+            Some(unavailable(
+                format!("{} answered after STS's timeout", issuer.host()),
+                "answer faster or cache the documents; a throttled or slow issuer gets this error, often only for a while",
+            ))
+        } else if let Some(status) = faults.discovery_status {
+            Some(unavailable(
+                format!("{discovery_url} answered HTTP {status}"),
+                "serve the discovery document with status 200",
+            ))
+        } else if !faults.discovery_missing.is_empty() {
+            Some(unavailable(
+                format!(
+                    "the discovery document lacks {}",
+                    faults.discovery_missing.join(", ")
+                ),
+                "a discovery document needs issuer, jwks_uri, response_types_supported, subject_types_supported and id_token_signing_alg_values_supported",
+            ))
+        } else {
+            None
+        };
+        if let Some((summary, hint)) = failure {
+            return Err(self.fail(
+                Check::Keys,
+                StsError::KeysUnavailable,
+                summary,
+                vec![compared("discovery", &discovery_url)],
+                hint,
+            ));
         }
+        self.tls(&issuer, &faults, provider)?;
+        if let Some(status) = faults.jwks_status {
+            return Err(self.fail(
+                Check::Keys,
+                StsError::KeysUnavailable,
+                format!("{jwks_uri} answered HTTP {status}"),
+                vec![compared("jwks_uri", &jwks_uri)],
+                "serve the JWKS with status 200 at the jwks_uri the discovery document names",
+            ));
+        }
+        self.pass(
+            Check::Keys,
+            format!("the issuer's JWKS holds {} key(s)", issuer.keys().len()),
+            vec![compared("jwks_uri", &jwks_uri)],
+        );
+        Ok(issuer)
+    }
+
+    /// The TLS part of check 4: the chain of the jwks_uri host must name
+    /// the host, and must match one of the provider's thumbprints when no
+    /// trusted CA signed it, or always with thumbprint pinning.
+    fn tls(
+        &mut self,
+        issuer: &Issuer,
+        faults: &crate::world::IssuerFaults,
+        provider: &OidcProvider,
+    ) -> Result<(), StsError> {
+        let host = issuer.host().to_owned();
+        let (trusted, matches_host, served) = match &faults.tls {
+            Some(chain) => (
+                chain.trusted,
+                chain.matches_host,
+                Some(chain.thumbprint.clone()),
+            ),
+            None => (true, true, None),
+        };
+        if !matches_host {
+            return Err(self.fail(
+                Check::Keys,
+                StsError::KeysUnavailable,
+                format!("the TLS certificate of {host} does not name that host"),
+                vec![compared("host", &host)],
+                "serve the documents under a name the certificate covers; a wildcard covers one label only, so an S3 bucket name with dots fails",
+            ));
+        }
+        if trusted && !self.state.options().thumbprint_pinning {
+            return Ok(());
+        }
+        let served = match served {
+            Some(thumbprint) => thumbprint,
+            None => match crate::tls::authority_for_seed(self.state.seed()) {
+                Ok(ca) => crate::tls::thumbprint_of(ca.intermediate_der()),
+                Err(error) => {
+                    tracing::error!(%error, "cannot build the harness's certificate chain for thumbprint pinning");
+                    return Err(self.fail(
+                        Check::Keys,
+                        StsError::KeysUnavailable,
+                        format!("the harness could not build its certificate chain: {error}"),
+                        vec![],
+                        "this is a harness fault; report it",
+                    ));
+                }
+            },
+        };
+        let values = vec![
+            compared("served thumbprint", &served),
+            compared("provider thumbprints", &provider.thumbprints.join(", ")),
+        ];
+        if provider
+            .thumbprints
+            .iter()
+            .any(|t| t.eq_ignore_ascii_case(&served))
+        {
+            let why = if trusted {
+                "thumbprint pinning is on"
+            } else {
+                "no trusted CA signed the chain"
+            };
+            self.pass(
+                Check::Keys,
+                format!("the TLS chain of {host} matches a provider thumbprint ({why})"),
+                values,
+            );
+            return Ok(());
+        }
+        Err(self.fail(
+            Check::Keys,
+            StsError::ThumbprintMismatch,
+            format!("the TLS chain of {host} matches none of the provider's thumbprints"),
+            values,
+            format!(
+                "add the thumbprint the host serves: aws iam update-open-id-connect-provider-thumbprint --open-id-connect-provider-arn {} --thumbprint-list {served} (keep the old ones while both chains are in use; up to 5)",
+                provider.arn
+            ),
+        ))
     }
 
     /// Check 5: algorithm, `kid` and signature.
@@ -541,14 +682,9 @@ impl<'a> Run<'a> {
             .get("alg")
             .and_then(Value::as_str)
             .unwrap_or_default();
+        // The token check has already rejected every other algorithm.
         let Some(algorithm) = accepted_algorithm(alg) else {
-            return Err(self.fail(
-                Check::Signature,
-                StsError::UnsupportedAlgorithm(alg.to_owned()),
-                format!("STS does not accept tokens signed with {alg}"),
-                vec![compared("alg", alg)],
-                "sign with RS256, RS384, RS512, ES256, ES384 or ES512",
-            ));
+            return Err(StsError::UnsupportedAlgorithm(alg.to_owned()));
         };
         let jwt = jwt::parse(token).map_err(|e| StsError::MalformedToken(e.to_string()))?;
         let kid = claims.header.get("kid").and_then(Value::as_str);
@@ -560,7 +696,7 @@ impl<'a> Run<'a> {
             let kid = kid.unwrap_or_default();
             let published: Vec<&str> = issuer.keys().iter().map(|k| k.kid()).collect();
             return Err(self.fail(
-                Check::Signature,
+                Check::Keys,
                 StsError::KeysUnavailable,
                 format!("the JWKS has no key with kid {kid}"),
                 vec![compared("kid", kid), compared("published kids", &published.join(", "))],

@@ -37,6 +37,24 @@ pub use thumbprint::{
     run_thumbprint_command, thumbprint_of,
 };
 
+/// Returns the certificate authority of `seed`, generating it on first use.
+///
+/// The chain is a pure function of the seed, so one per seed serves every
+/// world of the process; generation takes a fraction of a second, which
+/// the HTTPS listener and thumbprint pinning then pay once.
+pub fn authority_for_seed(seed: u64) -> Result<Arc<CertificateAuthority>, CaError> {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static CACHE: OnceLock<Mutex<HashMap<u64, Arc<CertificateAuthority>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(ca) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&seed) {
+        return Ok(ca.clone());
+    }
+    let ca = Arc::new(CertificateAuthority::generate(seed)?);
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    Ok(cache.entry(seed).or_insert(ca).clone())
+}
+
 /// Returns the ring crypto provider used by every TLS configuration here.
 ///
 /// Builds that link aws-lc-rs too (the AWS SDKs in the end-to-end tests do)
