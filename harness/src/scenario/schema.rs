@@ -1,8 +1,8 @@
 //! The JSON Schema of scenario files, generated from the [`super::file`]
 //! types so that it cannot drift from what the loader accepts.
 //!
-//! `docs/scenario.schema.json` holds a committed copy for editors. The test
-//! below fails when the copy differs from the generated schema; run it with
+//! `docs/scenario.schema.json` is the committed copy for editors. The test
+//! below fails when the copy differs from the generated schema. Run it with
 //! `UPDATE_SCHEMA=1` to rewrite the copy.
 
 /// Generates the JSON Schema of a scenario file, pretty-printed, with a
