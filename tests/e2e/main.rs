@@ -8,10 +8,13 @@
 //! - `iam`: the OIDC-provider and role actions through aws-sdk-iam.
 //! - `issuer`: discovery, JWKS and DescribeCluster.
 //! - `snapshots`: the exact bytes of documents and XML bodies.
+//! - `scenarios`: every file of the scenario library passes, and its
+//!   reports match their snapshots.
 
 mod flow;
 mod iam;
 mod issuer;
+mod scenarios;
 mod snapshots;
 mod sts;
 

@@ -3,13 +3,15 @@
 //! [`file`] mirrors the YAML; [`load`] checks it and builds the
 //! [`model`]; [`run`] applies a scenario to a fresh in-process world and
 //! compares each outcome with its expectation; [`report`] prints the
-//! results as text, JSON or JUnit XML.
+//! results as text, JSON or JUnit XML; [`schema`] generates the JSON
+//! Schema of the file format.
 
 pub mod file;
 pub mod load;
 pub mod model;
 pub mod report;
 pub mod run;
+pub mod schema;
 
 pub use load::{LoadError, load, load_str};
 pub use model::Scenario;
