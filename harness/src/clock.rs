@@ -50,10 +50,19 @@ impl FixedClock {
         *self.lock() = now;
     }
 
-    /// Moves the clock forward (or back, for a negative duration).
-    pub fn advance(&self, by: time::Duration) {
+    /// Moves the clock forward (or back, for a negative duration); fails,
+    /// leaving the clock where it was, when the result is beyond the years
+    /// the clock can show.
+    pub fn advance(&self, by: time::Duration) -> Result<(), String> {
         let mut now = self.lock();
-        *now += by;
+        let moved = now.checked_add(by).ok_or_else(|| {
+            format!(
+                "moving the clock from {} by {by} leaves the supported years",
+                *now
+            )
+        })?;
+        *now = moved;
+        Ok(())
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, OffsetDateTime> {

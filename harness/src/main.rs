@@ -447,6 +447,13 @@ fn run(args: RunArgs) -> ExitCode {
                 || s.path.display().to_string().contains(filter.as_str())
         });
     }
+    if scenarios.is_empty() && !invalid {
+        match &args.filter {
+            Some(filter) => eprintln!("error: no scenario's name or path contains {filter:?}"),
+            None => eprintln!("error: no scenario files (*.yaml, *.yml) found"),
+        }
+        return ExitCode::from(2);
+    }
     let reports = scenario::run::run_all(&scenarios);
     let style = report::Style {
         color: std::io::IsTerminal::is_terminal(&std::io::stdout())

@@ -12,7 +12,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,7 +34,31 @@ pub const DECIDED_BY_HEADER: &str = "x-oidc-sts-harness-decided-by";
 
 /// Builds the router over shared state.
 pub fn app(state: Arc<AppState>) -> Router {
-    Router::new().fallback(route).with_state(state)
+    Router::new().fallback(route).with_state(state).layer(
+        tower_http::catch_panic::CatchPanicLayer::custom(panic_response),
+    )
+}
+
+/// The answer when a handler panics: a bug in the harness, never the
+/// client's fault, so it is logged as an error and sent in AWS's shape for
+/// an internal failure rather than as a dropped connection.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("unknown panic");
+    tracing::error!(panic = detail, "request handler panicked");
+    let error = AwsError {
+        service: Service::Sts,
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        code: "InternalFailure",
+        message:
+            "The request processing has failed because of an unknown error, exception or failure."
+                .into(),
+        fault: crate::aws::error::Fault::Receiver,
+    };
+    error.into_response("00000000-0000-4000-8000-000000000000", false)
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` completes.
@@ -123,7 +147,21 @@ async fn query(state: Arc<AppState>, request: Request, host: &str) -> Response {
         .is_some_and(|v| v.contains("application/json"));
     let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(body) => body,
-        Err(_) => Bytes::new(),
+        Err(error) => {
+            tracing::debug!(%error, %request_id, "request body rejected");
+            let service = if host.starts_with("iam.") {
+                Service::Iam
+            } else {
+                Service::Sts
+            };
+            return AwsError::sender(
+                service,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "RequestEntityTooLarge",
+                format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
+            )
+            .into_response(&request_id, false);
+        }
     };
     let mut params = Params::decode(&body);
     if let Some(query) = parts.uri.query() {

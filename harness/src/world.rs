@@ -56,11 +56,7 @@ impl ClusterSpec {
                 "invalid cluster name {name:?}: use 1-100 letters, digits, '-' or '_', starting with a letter or digit"
             ));
         }
-        if region.is_empty()
-            || !region
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        {
+        if !is_region(region) {
             return Err(format!(
                 "invalid region {region:?} in cluster {text:?}: use a region name such as us-east-1"
             ));
@@ -79,6 +75,17 @@ impl ClusterSpec {
             account: None,
         })
     }
+}
+
+/// Whether the text has the shape of an AWS region: lower-case words joined
+/// by `-`, ending in a number, such as `us-east-1` or `us-gov-west-1`.
+fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts[..parts.len() - 1]
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok()
 }
 
 fn is_cluster_name(name: &str) -> bool {
@@ -478,6 +485,8 @@ mod tests {
         assert_eq!(full.id.as_deref(), Some("C891F985BAF5A4C1C7ABBA6A00DFD39E"));
         assert!(ClusterSpec::parse("demo@us-east-1/abc").is_err());
         assert!(ClusterSpec::parse("-x").is_err());
+        assert!(ClusterSpec::parse("demo@not-a-region").is_err());
+        assert!(ClusterSpec::parse("demo@us-gov-west-1").is_ok());
     }
 
     #[test]

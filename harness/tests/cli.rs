@@ -183,7 +183,11 @@ fn run_exit_codes() {
     let (_, stderr) = text(&output);
     assert_eq!(output.status.code(), Some(2));
     assert!(
-        stderr.contains(&format!("{}:10:3:", typo.display())),
+        stderr.contains(&format!(
+            "{}:{}:3:",
+            typo.display(),
+            clusters_line(&original)
+        )),
         "{stderr}"
     );
     assert!(stderr.contains("unknown field `clusterz`"), "{stderr}");
@@ -434,4 +438,13 @@ fn explain_rejects_invalid_policy_with_iam_message() {
         stderr.contains("MalformedPolicyDocument This policy contains invalid Json"),
         "{stderr}"
     );
+}
+
+/// The 1-based line of the world's `clusters:` key in a scenario.
+fn clusters_line(scenario: &str) -> usize {
+    scenario
+        .lines()
+        .position(|l| l == "  clusters:")
+        .expect("the scenario has a clusters section")
+        + 1
 }

@@ -79,7 +79,7 @@ pub fn projected_claims(
     }
     let claims = json!({
         "aud": request.audiences,
-        "exp": iat + request.lifetime_seconds,
+        "exp": iat.saturating_add(request.lifetime_seconds),
         "iat": iat,
         "iss": issuer.url(),
         "kubernetes.io": kubernetes,

@@ -258,9 +258,29 @@ pub struct StepFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub set_clock: Option<Spanned<String>>,
+    /// Change how an issuer is served, e.g. to fix an injected fault.
+    #[serde(default)]
+    pub set_faults: Option<SetFaultsFile>,
     /// What the action must produce; success when absent.
     #[serde(default)]
     pub expect: Option<ExpectFile>,
+}
+
+/// New faults for one issuer; an empty `faults` serves it correctly again.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetFaultsFile {
+    /// The cluster whose issuer changes.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub cluster: Option<Spanned<String>>,
+    /// The issuer (from world.issuers) that changes.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub issuer: Option<Spanned<String>>,
+    /// The faults from now on.
+    #[serde(default)]
+    pub faults: FaultsFile,
 }
 
 /// An AssumeRoleWithWebIdentity call.

@@ -120,6 +120,8 @@ pub const DEFAULT_ISSUER_TOKEN_LIFETIME: i64 = 300;
 struct Names {
     clusters: Vec<String>,
     issuers: Vec<String>,
+    /// Every cluster's and issuer's name with its issuer URL.
+    urls: Vec<(String, String)>,
 }
 
 struct Loader<'a> {
@@ -167,6 +169,7 @@ impl Loader<'_> {
         let names = Names {
             clusters: world.clusters.iter().map(|c| c.name.clone()).collect(),
             issuers: world.issuers.iter().map(|(name, _)| name.clone()).collect(),
+            urls: world.issuer_urls.clone(),
         };
         let clusters = &names;
         let setup = file
@@ -363,6 +366,7 @@ impl Loader<'_> {
             kube,
             faults: faults_list,
             issuers: other_issuers,
+            issuer_urls: issuers,
             iam_calls,
         })
     }
@@ -548,14 +552,12 @@ impl Loader<'_> {
         })
     }
 
-    fn step(&self, step: StepFile, clusters: &Names) -> Result<Step, LoadError> {
+    fn step(&self, step: StepFile, names: &Names) -> Result<Step, LoadError> {
         let position = at(&step.name).unwrap_or_default();
         let name = step.name.value.clone();
         let mut actions = Vec::new();
         if let Some(assume) = step.assume_role_with_web_identity {
-            actions.push(Action::Assume(Box::new(
-                self.assume(assume, clusters, &name)?,
-            )));
+            actions.push(Action::Assume(Box::new(self.assume(assume, names, &name)?)));
         }
         if let Some(iam) = step.iam {
             actions.push(Action::Iam(self.iam(iam)?));
@@ -566,6 +568,32 @@ impl Loader<'_> {
         if let Some(time) = &step.set_clock {
             actions.push(Action::SetClock(self.time(time)?));
         }
+        if let Some(change) = &step.set_faults {
+            let name = match (&change.cluster, &change.issuer) {
+                (Some(name), None) | (None, Some(name)) => name,
+                _ => {
+                    return Err(self.error(
+                        Some(position),
+                        "set_faults needs exactly one of cluster and issuer".into(),
+                        None,
+                    ));
+                }
+            };
+            let url = names
+                .urls
+                .iter()
+                .find(|(n, _)| *n == name.value)
+                .map(|(_, url)| url.clone())
+                .ok_or_else(|| {
+                    let known: HashSet<String> =
+                        names.urls.iter().map(|(n, _)| n.clone()).collect();
+                    self.unknown_cluster(name, &known)
+                })?;
+            actions.push(Action::SetFaults(
+                url,
+                self.faults(&change.faults, at(name))?,
+            ));
+        }
         if actions.len() != 1 {
             return Err(self.error(
                 Some(position),
@@ -574,7 +602,7 @@ impl Loader<'_> {
                     actions.len()
                 ),
                 Some(
-                    "use one of assume_role_with_web_identity, iam, advance_clock, set_clock"
+                    "use one of assume_role_with_web_identity, iam, advance_clock, set_clock, set_faults"
                         .into(),
                 ),
             ));

@@ -42,6 +42,8 @@ pub struct WorldSpec {
     pub faults: Vec<(String, IssuerFaults)>,
     /// Issuers of no cluster, by name and URL.
     pub issuers: Vec<(String, String)>,
+    /// Every cluster's and issuer's name with its issuer URL.
+    pub issuer_urls: Vec<(String, String)>,
     /// IAM calls that create the providers and roles, with the position of
     /// the entry each comes from.
     pub iam_calls: Vec<IamCall>,
@@ -63,6 +65,8 @@ pub enum Action {
     Iam(IamCall),
     AdvanceClock(i64),
     SetClock(OffsetDateTime),
+    /// New faults for the issuer with this URL.
+    SetFaults(String, IssuerFaults),
 }
 
 impl Action {
@@ -73,6 +77,7 @@ impl Action {
             Action::Iam(call) => call.action.clone(),
             Action::AdvanceClock(seconds) => format!("advance clock {seconds:+} s"),
             Action::SetClock(time) => format!("set clock {time}"),
+            Action::SetFaults(url, _) => format!("set faults of {url}"),
         }
     }
 }

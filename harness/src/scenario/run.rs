@@ -75,6 +75,10 @@ pub enum Actual {
     Clock {
         now: String,
     },
+    /// The world changed as the step said.
+    Changed {
+        what: String,
+    },
 }
 
 impl Actual {
@@ -92,6 +96,7 @@ impl Actual {
                 message,
             } => format!("error {code} ({status}): {message}"),
             Actual::Clock { now } => format!("clock at {now}"),
+            Actual::Changed { what } => what.clone(),
         }
     }
 }
@@ -141,13 +146,46 @@ pub fn run_all(scenarios: &[Scenario]) -> Vec<ScenarioReport> {
                     let Some(scenario) = scenarios.get(index) else {
                         break;
                     };
-                    let report = run(scenario);
+                    // A panic is a harness bug; it fails this scenario and
+                    // leaves the others running.
+                    let report = std::panic::catch_unwind(|| run(scenario))
+                        .unwrap_or_else(|panic| panicked(scenario, panic));
                     results.lock().unwrap_or_else(|p| p.into_inner())[index] = Some(report);
                 }
             });
         }
     });
     slots.into_iter().flatten().collect()
+}
+
+fn panicked(scenario: &Scenario, panic: Box<dyn std::any::Any + Send>) -> ScenarioReport {
+    let detail = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "unknown panic".to_owned());
+    let message = format!("the harness panicked running this scenario: {detail}");
+    ScenarioReport {
+        name: scenario.name.clone(),
+        path: scenario.path.display().to_string(),
+        description: scenario.description.clone(),
+        passed: false,
+        steps: vec![StepReport {
+            name: "run the scenario".into(),
+            phase: "step",
+            line: 0,
+            action: "run".into(),
+            passed: false,
+            expected: "the scenario runs".into(),
+            actual: Actual::Error {
+                code: "HarnessPanic".into(),
+                status: 0,
+                message: message.clone(),
+            },
+            mismatches: vec![message],
+            decision: None,
+        }],
+    }
 }
 
 /// Builds the scenario's world: clusters, then its providers and roles
@@ -255,7 +293,19 @@ fn run_step(
         Action::AdvanceClock(seconds) => {
             move_clock(clock, |c| c.advance(time::Duration::seconds(*seconds)))
         }
-        Action::SetClock(time) => move_clock(clock, |c| c.set(*time)),
+        Action::SetClock(time) => move_clock(clock, |c| {
+            c.set(*time);
+            Ok(())
+        }),
+        Action::SetFaults(url, faults) => {
+            state.write().set_faults(url, faults.clone());
+            let what = if *faults == crate::world::IssuerFaults::default() {
+                format!("{url} is served correctly")
+            } else {
+                format!("{url} is served with faults")
+            };
+            (Actual::Changed { what }, None)
+        }
     };
     let mut mismatches = compare(&step.expect.outcome, &actual);
     if let (Some(expected), Some(decision)) = (step.expect.decided_by, &decision)
@@ -282,13 +332,20 @@ fn run_step(
 
 fn move_clock(
     clock: Option<&Arc<FixedClock>>,
-    change: impl FnOnce(&FixedClock),
+    change: impl FnOnce(&FixedClock) -> Result<(), String>,
 ) -> (Actual, Option<Arc<Decision>>) {
     match clock {
-        Some(clock) => {
-            change(clock);
-            (Actual::Clock { now: rfc3339(clock.now()) }, None)
-        }
+        Some(clock) => match change(clock) {
+            Ok(()) => (Actual::Clock { now: rfc3339(clock.now()) }, None),
+            Err(message) => (
+                Actual::Error {
+                    code: "InvalidClock".into(),
+                    status: 0,
+                    message,
+                },
+                None,
+            ),
+        },
         None => (
             Actual::Error {
                 code: "ClockFixed".into(),
@@ -341,7 +398,17 @@ fn assume(
 ) -> (Actual, Option<Arc<Decision>>) {
     let token = match &call.token {
         TokenSource::Raw(raw) => raw.clone(),
-        TokenSource::Minted(spec) => mint_token(state, scenario, spec),
+        TokenSource::Minted(spec) => match mint_token(state, scenario, spec) {
+            Ok(token) => token,
+            Err(message) => {
+                let actual = Actual::Error {
+                    code: "InvalidToken".into(),
+                    status: 0,
+                    message,
+                };
+                return (actual, None);
+            }
+        },
     };
     let mut pairs = vec![
         ("Action".to_owned(), "AssumeRoleWithWebIdentity".to_owned()),
@@ -386,7 +453,7 @@ fn assume(
 
 /// Mints the step's token at the clock's current time, then applies the
 /// overrides. The loader has checked that every named cluster exists.
-fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> String {
+fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> Result<String, String> {
     let world = state.read();
     let find = |name: &str| {
         world
@@ -405,7 +472,15 @@ fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> String 
             })
             .expect("the loader checked that the cluster or issuer exists")
     };
-    let issued = state.now() + time::Duration::seconds(spec.issued_at);
+    let issued = state
+        .now()
+        .checked_add(time::Duration::seconds(spec.issued_at))
+        .ok_or_else(|| {
+            format!(
+                "issued_at {} s moves the token's times beyond the supported years",
+                spec.issued_at
+            )
+        })?;
     let (issuer, mut claims) = match &spec.source {
         MintSource::Cluster {
             cluster,
@@ -455,7 +530,7 @@ fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> String 
     overlay(&mut claims, &spec.claims);
     let mut header = mint::default_header(&key);
     overlay(&mut header, &spec.header);
-    mint::sign(&key, &header, &claims)
+    Ok(mint::sign(&key, &header, &claims))
 }
 
 /// The base claims of an issuer token: `aud` as a plain string when there
@@ -473,7 +548,7 @@ fn issuer_claims(
     };
     let mut claims = serde_json::Map::new();
     claims.insert("aud".into(), aud);
-    claims.insert("exp".into(), Value::from(iat + lifetime));
+    claims.insert("exp".into(), Value::from(iat.saturating_add(lifetime)));
     claims.insert("iat".into(), Value::from(iat));
     claims.insert("iss".into(), Value::from(iss));
     claims.insert("nbf".into(), Value::from(iat));
@@ -509,7 +584,7 @@ fn compare(expected: &ExpectedOutcome, actual: &Actual) -> Vec<String> {
             [assumed_role_arn, subject, audience, provider],
             body,
         ),
-        (ExpectedOutcome::Success(_), Actual::Clock { .. }) => Vec::new(),
+        (ExpectedOutcome::Success(_), Actual::Clock { .. } | Actual::Changed { .. }) => Vec::new(),
         (ExpectedOutcome::Success(_), other) => {
             vec![format!("expected success, got {}", other.summary())]
         }

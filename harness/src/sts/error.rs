@@ -26,6 +26,8 @@ pub enum StsError {
     InvalidArn(String),
     #[error("Request ARN is invalid")]
     NotARoleArn,
+    #[error("The policy is not in the valid JSON format.")]
+    SessionPolicyNotJson,
     #[error("DurationSeconds is not an integer: {0}")]
     DurationNotInteger(String),
     #[error("malformed token: {0}")]
@@ -110,6 +112,12 @@ impl StsError {
             StsError::IssuedInFuture { now, iat } => invalid_token(format!(
                 "The web identity token was issued in the future: current date/time {now} is before the issued-at date/time {iat}"
             )),
+            StsError::SessionPolicyNotJson => AwsError::sender(
+                Service::Sts,
+                StatusCode::BAD_REQUEST,
+                "MalformedPolicyDocument",
+                self.to_string(),
+            ),
             StsError::Expired { .. } => AwsError::sender(
                 Service::Sts,
                 StatusCode::BAD_REQUEST,

@@ -269,7 +269,8 @@ impl<'a> Run<'a> {
                 }
             }
         };
-        if let Some(policy) = params.get("Policy") {
+        let policy = params.get("Policy");
+        if let Some(policy) = policy {
             violations.length("policy", policy, 1, MAX_POLICY_LENGTH);
         }
         if let Some(provider_id) = params.get("ProviderId") {
@@ -307,6 +308,17 @@ impl<'a> Run<'a> {
                 "give DurationSeconds in whole seconds, from 900 to 43200",
             ));
         };
+        if let Some(policy) = policy
+            && serde_json::from_str::<Value>(policy).is_err()
+        {
+            return Err(self.fail(
+                Check::Request,
+                StsError::SessionPolicyNotJson,
+                "the session policy (Policy) is not JSON".into(),
+                vec![],
+                "send the session policy as a JSON policy document, or leave Policy out",
+            ));
+        }
         let (role_arn, session_name, token) = (
             role_arn.unwrap_or_default(),
             session_name.unwrap_or_default(),
@@ -373,10 +385,10 @@ impl<'a> Run<'a> {
             .unwrap_or_default()
             .to_owned();
         if alg.eq_ignore_ascii_case("none") || alg.is_empty() {
-            let shown = if alg.is_empty() {
-                "(missing)".to_owned()
-            } else {
-                alg.clone()
+            let shown = match jwt.header.get("alg") {
+                None => "(missing)".to_owned(),
+                Some(Value::String(text)) => text.clone(),
+                Some(other) => other.to_string(),
             };
             return Err(self.fail(
                 Check::Token,
@@ -737,7 +749,7 @@ impl<'a> Run<'a> {
             return Err(self.fail(
                 Check::Time,
                 StsError::Expired { now, exp: claims.exp },
-                format!("the token expired {} s ago", now - claims.exp),
+                format!("the token expired {} s ago", now.saturating_sub(claims.exp)),
                 values,
                 "read the token file again before each call; the kubelet rewrites it before it expires",
             ));
@@ -748,7 +760,10 @@ impl<'a> Run<'a> {
                 return Err(self.fail(
                     Check::Time,
                     StsError::NotYetValid { now, nbf },
-                    format!("the token is not valid for another {} s", nbf - now),
+                    format!(
+                        "the token is not valid for another {} s",
+                        nbf.saturating_sub(now)
+                    ),
                     values,
                     "check the issuer's clock; nbf must not be in the future",
                 ));
@@ -762,7 +777,7 @@ impl<'a> Run<'a> {
                     StsError::IssuedInFuture { now, iat },
                     format!(
                         "the token claims to be issued {} s in the future",
-                        iat - now
+                        iat.saturating_sub(now)
                     ),
                     values,
                     "check the issuer's clock; iat must not be in the future",
@@ -771,7 +786,10 @@ impl<'a> Run<'a> {
         }
         self.pass(
             Check::Time,
-            format!("the token is valid for another {} s", claims.exp - now),
+            format!(
+                "the token is valid for another {} s",
+                claims.exp.saturating_sub(now)
+            ),
             values,
         );
         Ok(())
@@ -820,7 +838,11 @@ impl<'a> Run<'a> {
             .read()
             .account(&request.role.account)
             .and_then(|account| account.role(&request.role.name).cloned())
-            .filter(|role| role.path == request.role.path && role.name == request.role.name);
+            .filter(|role| role.path == request.role.path && role.name == request.role.name)
+            .filter(|role| {
+                role.arn
+                    .starts_with(&format!("arn:{}:", request.role.partition))
+            });
         let Some(role) = role else {
             return Err(self.fail(
                 Check::TrustPolicy,
@@ -838,7 +860,9 @@ impl<'a> Run<'a> {
             role_session_name: &request.session_name,
             source_ip: Some(&self.call.source_ip),
             request_time: self.now,
-            secure_transport: self.call.secure,
+            // STS endpoints accept HTTPS only, so every call real STS
+            // evaluates arrived over TLS, whatever the harness's transport.
+            secure_transport: true,
             requested_region: Some(&self.call.region),
         });
         let evaluation = role.trust_policy.evaluate(&context);
