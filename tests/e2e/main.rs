@@ -1,6 +1,8 @@
 //! End-to-end tests: the real AWS SDK for Rust and raw HTTP against a
 //! harness started on a loopback port.
 //!
+//! - `attacks`: the hostile-token corpus, forged and malformed tokens with
+//!   the responses STS gives them.
 //! - `flow`: the IRSA setup the EKS documentation teaches, from the "No
 //!   OpenIDConnect provider found" failure to credentials.
 //! - `sts`: each AssumeRoleWithWebIdentity failure with its code, status and
@@ -11,6 +13,7 @@
 //! - `scenarios`: every file of the scenario library passes, and its
 //!   reports match their snapshots.
 
+mod attacks;
 mod flow;
 mod iam;
 mod issuer;
