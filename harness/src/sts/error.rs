@@ -40,6 +40,8 @@ pub enum StsError {
     IssuerNotHttps(String),
     #[error("unsupported algorithm {0}")]
     UnsupportedAlgorithm(String),
+    #[error("critical header extensions {0}")]
+    CriticalHeader(String),
     #[error("No OpenIDConnect provider found in your account for {0}")]
     NoProvider(String),
     #[error("{KEY_RETRIEVAL_MESSAGE}")]
@@ -99,6 +101,9 @@ impl StsError {
             }
             StsError::IssuerNotHttps(iss) => invalid_token(format!(
                 "The issuer of the web identity token must be an https URL, not {iss}"
+            )),
+            StsError::CriticalHeader(crit) => invalid_token(format!(
+                "The web identity token header lists critical extensions that STS does not support: {crit}"
             )),
             StsError::UnsupportedAlgorithm(alg) => invalid_token(format!(
                 "The web identity token is signed with an unsupported algorithm: {alg}"

@@ -400,6 +400,19 @@ impl<'a> Run<'a> {
                 "sign the token with RS256, RS384, RS512, ES256, ES384 or ES512",
             ));
         }
+        // A `crit` header names extensions the verifier must understand
+        // (RFC 7515, section 4.1.11). STS documents none, so any `crit`,
+        // even an empty list (which the RFC forbids), makes the token invalid.
+        if let Some(crit) = jwt.header.get("crit") {
+            let listed = crit.to_string();
+            return Err(self.fail(
+                Check::Token,
+                StsError::CriticalHeader(listed.clone()),
+                format!("the token header marks {listed} as critical, and STS supports no JWS extensions"),
+                vec![compared("crit", &listed)],
+                "mint the token without a crit header member",
+            ));
+        }
         if accepted_algorithm(&alg).is_none() {
             return Err(self.fail(
                 Check::Token,
