@@ -73,6 +73,18 @@ impl HarnessBuilder {
         self
     }
 
+    /// Checks every issuer's chain against provider thumbprints.
+    pub fn thumbprint_pinning(mut self, pinning: bool) -> Self {
+        self.options.thumbprint_pinning = pinning;
+        self
+    }
+
+    /// Fetches the keys of issuers the harness does not host.
+    pub fn remote_issuers(mut self, config: crate::oidc::remote::RemoteConfig) -> Self {
+        self.options.remote = Some(config);
+        self
+    }
+
     /// Builds the shared state without starting a server.
     pub fn build_state(&self) -> Result<Arc<AppState>, String> {
         let mut world = World::new(self.seed, &self.account);

@@ -131,6 +131,18 @@ struct ServeArgs {
     /// Reject unsigned IAM calls with MissingAuthenticationToken, as AWS does.
     #[arg(long)]
     strict_auth: bool,
+    /// Fetch the discovery document and JWKS of token issuers the harness
+    /// does not host, over HTTPS, as STS does; off by default.
+    #[arg(long)]
+    allow_remote_issuers: bool,
+    /// A PEM file of CA certificates that remote issuers' chains may end
+    /// at, beside the system's and the harness's own (repeatable).
+    #[arg(long = "trust-ca", value_name = "FILE")]
+    trust_ca: Vec<PathBuf>,
+    /// Reach HOST:PORT at ADDR when fetching remote issuers, as curl's
+    /// --resolve (repeatable).
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<String>,
     /// Check every issuer's TLS chain against its provider's thumbprints, as
     /// IAM did before mid-2023, even when a trusted CA signed the chain.
     #[arg(long)]
@@ -223,9 +235,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let options = ServerOptions {
         strict_auth: args.strict_auth,
         thumbprint_pinning: args.thumbprint_pinning,
+        remote: None,
     };
     let state = match &args.scenario {
-        Some(path) => scenario_state(path, &args, options)?,
+        Some(path) => scenario_state(path, &args, options).await?,
         None => {
             let clock = Arc::new(SystemClock);
             let mut world = World::new(seed, &args.account);
@@ -234,6 +247,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 let now = oidc_sts_harness::clock::Clock::now(clock.as_ref());
                 world.add_cluster(&spec, now).map_err(anyhow::Error::msg)?;
             }
+            let options = ServerOptions {
+                remote: remote_config(&args, seed).await?,
+                ..options
+            };
             AppState::new(world, clock, options)
         }
     };
@@ -329,7 +346,7 @@ async fn start_tls(
 /// Builds the state of `serve --scenario`: the scenario's world after its
 /// setup steps, on the system clock. `--cluster` adds clusters the scenario
 /// lacks; `--seed` and `--account` must not contradict it.
-fn scenario_state(
+async fn scenario_state(
     path: &std::path::Path,
     args: &ServeArgs,
     options: ServerOptions,
@@ -342,12 +359,14 @@ fn scenario_state(
             loaded.world.clusters.push(spec);
         }
     }
+    let remote = remote_config(args, loaded.seed).await?;
     let built = scenario::run::build_state(&loaded, Arc::new(SystemClock))
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     // The command line's switches add to the scenario's own.
     let options = ServerOptions {
         strict_auth: options.strict_auth,
         thumbprint_pinning: options.thumbprint_pinning || loaded.thumbprint_pinning,
+        remote,
     };
     let world = std::mem::replace(&mut *built.write(), World::new(0, DEFAULT_ACCOUNT));
     let state = AppState::new(world, Arc::new(SystemClock), options);
@@ -506,6 +525,39 @@ fn collect_scenarios(path: &std::path::Path, files: &mut Vec<PathBuf>) -> std::i
         }
     }
     Ok(())
+}
+
+/// The remote-issuer settings of `serve`, or `None` without
+/// `--allow-remote-issuers`.
+async fn remote_config(
+    args: &ServeArgs,
+    seed: u64,
+) -> anyhow::Result<Option<oidc_sts_harness::oidc::remote::RemoteConfig>> {
+    if !args.allow_remote_issuers {
+        if !args.trust_ca.is_empty() || !args.resolve.is_empty() {
+            bail!("--trust-ca and --resolve apply to remote issuers; add --allow-remote-issuers");
+        }
+        return Ok(None);
+    }
+    let resolve = args
+        .resolve
+        .iter()
+        .map(|text| oidc_sts_harness::tls::parse_resolve(text))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let extra = args.trust_ca.clone();
+    // The harness's own CA joins the roots; building it takes a fraction of
+    // a second of CPU, so it runs off the async workers.
+    let roots = tokio::task::spawn_blocking(move || {
+        oidc_sts_harness::oidc::remote::trusted_roots(seed, &extra)
+    })
+    .await
+    .context("root store task failed")?
+    .map_err(anyhow::Error::msg)?;
+    tracing::info!(roots = roots.len(), "remote issuers enabled");
+    Ok(Some(oidc_sts_harness::oidc::remote::RemoteConfig {
+        roots: Arc::new(roots),
+        resolve,
+    }))
 }
 
 fn parse_seed(text: &str) -> anyhow::Result<u64> {

@@ -168,7 +168,7 @@ async fn query(state: Arc<AppState>, request: Request, host: &str) -> Response {
         params.merge_missing(Params::decode(query.as_bytes()));
     }
     let service = service_for(host, &params);
-    match dispatch(&state, &parts, &params, service, host, &request_id) {
+    match dispatch(&state, &parts, &params, service, host, &request_id).await {
         Ok(Reply::Xml(xml)) => xml_response(xml, &request_id),
         Ok(Reply::Sts(granted, decided_by)) => {
             let mut response = if wants_json {
@@ -198,7 +198,7 @@ enum Reply {
 
 type Failure = (AwsError, Option<&'static str>);
 
-fn dispatch(
+async fn dispatch(
     state: &AppState,
     parts: &axum::http::request::Parts,
     params: &Params,
@@ -258,7 +258,7 @@ fn dispatch(
                 secure: parts.uri.scheme_str() == Some("https"),
                 region: sts_region(host, &parts.headers),
             };
-            let (result, decision) = sts::assume_role_with_web_identity(state, &call);
+            let (result, decision) = sts::assume_role_with_web_identity(state, &call).await;
             let decided_by = decision.decided_by.name();
             match result {
                 Ok(granted) => Ok(Reply::Sts(Box::new(granted), decided_by)),

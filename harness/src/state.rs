@@ -23,6 +23,9 @@ pub struct ServerOptions {
     /// Check every issuer's TLS chain against the provider's thumbprints,
     /// as IAM did before mid-2023, even when a trusted CA signed it.
     pub thumbprint_pinning: bool,
+    /// How to fetch the keys of issuers the harness does not host; `None`
+    /// keeps remote fetching off.
+    pub remote: Option<crate::oidc::remote::RemoteConfig>,
 }
 
 /// Everything a request handler can reach.
@@ -35,6 +38,7 @@ pub struct AppState {
     session_serial: AtomicU64,
     credential_key: [u8; 32],
     decisions: Mutex<VecDeque<Arc<Decision>>>,
+    key_cache: crate::oidc::remote::KeyCache,
 }
 
 impl AppState {
@@ -50,6 +54,7 @@ impl AppState {
             session_serial: AtomicU64::new(0),
             credential_key: seed::derive(seed, &["credential-key"]),
             decisions: Mutex::new(VecDeque::with_capacity(DECISION_HISTORY)),
+            key_cache: Default::default(),
         })
     }
 
@@ -82,6 +87,11 @@ impl AppState {
     /// The world's seed.
     pub fn seed(&self) -> u64 {
         self.seed
+    }
+
+    /// Keys of remote issuers fetched earlier.
+    pub fn key_cache(&self) -> &crate::oidc::remote::KeyCache {
+        &self.key_cache
     }
 
     /// The key issued credentials derive from.

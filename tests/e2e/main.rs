@@ -17,6 +17,7 @@ mod attacks;
 mod flow;
 mod iam;
 mod issuer;
+mod remote;
 mod scenarios;
 mod snapshots;
 mod sts;

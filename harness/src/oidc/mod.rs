@@ -6,6 +6,7 @@ pub mod issuer;
 pub mod jwt;
 pub mod keys;
 pub mod mint;
+pub mod remote;
 
 pub use issuer::Issuer;
 pub use keys::SigningKey;

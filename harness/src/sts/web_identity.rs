@@ -21,11 +21,12 @@ use super::trace::{Check, Compared, Decision, Outcome, TraceEntry};
 use crate::aws::arn::{Arn, RoleArn};
 use crate::aws::constraint::{self, Violations, is_session_name_chars};
 use crate::aws::{Params, Service};
+use crate::oidc::remote::{RemoteKey, RemoteKeys, fetch_keys};
 use crate::oidc::{Issuer, jwt};
 use crate::policy::Evaluation;
 use crate::policy::context::{WebIdentityRequest, web_identity_context};
 use crate::state::AppState;
-use crate::world::{OidcProvider, Role};
+use crate::world::{OidcProvider, Role, ServedChain};
 
 /// Session length when the call names none, in seconds.
 pub const DEFAULT_DURATION_SECONDS: i64 = 3600;
@@ -69,13 +70,16 @@ pub struct Granted {
 }
 
 /// Runs every check and returns the result with its decision record.
-pub fn assume_role_with_web_identity(
+///
+/// The future only waits when the token's issuer is remote and its keys are
+/// not cached; with remote issuers off it completes on its first poll.
+pub async fn assume_role_with_web_identity(
     state: &AppState,
     call: &WebIdentityCall<'_>,
 ) -> (Result<Granted, StsError>, Arc<Decision>) {
     let now = state.now();
     let mut run = Run::new(state, call, now);
-    let result = run.checks();
+    let result = run.checks().await;
     let decision = Arc::new(run.into_decision(&result));
     log_decision(&decision);
     state.record(decision.clone());
@@ -121,6 +125,12 @@ struct Claims {
     iat: Option<i64>,
 }
 
+/// Where the verification keys come from.
+enum KeySource {
+    Hosted(Arc<Issuer>),
+    Remote(Arc<RemoteKeys>),
+}
+
 /// The validated parameters.
 struct Request {
     role: RoleArn,
@@ -157,12 +167,14 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn checks(&mut self) -> Result<Granted, StsError> {
+    async fn checks(&mut self) -> Result<Granted, StsError> {
         let request = self.request()?;
         let claims = self.token(&request.token)?;
         let provider = self.provider(&request, &claims)?;
-        let issuer = self.keys(&claims, &provider)?;
-        self.signature(&request.token, &claims, &issuer)?;
+        match self.keys(&claims, &provider).await? {
+            KeySource::Hosted(issuer) => self.signature(&request.token, &claims, &issuer)?,
+            KeySource::Remote(keys) => self.remote_signature(&request.token, &claims, &keys)?,
+        }
         self.time(&claims)?;
         let audience = self.audience(&claims, &provider)?;
         let role = self.trust_policy(&request, &claims, &provider, &audience)?;
@@ -548,7 +560,11 @@ impl<'a> Run<'a> {
     /// Check 4: the issuer's keys: its discovery document and JWKS can be
     /// fetched, and its TLS chain is one STS accepts. The harness hosts the
     /// issuer; faults set on it stand in for a real issuer's failures.
-    fn keys(&mut self, claims: &Claims, provider: &OidcProvider) -> Result<Arc<Issuer>, StsError> {
+    async fn keys(
+        &mut self,
+        claims: &Claims,
+        provider: &OidcProvider,
+    ) -> Result<KeySource, StsError> {
         let (issuer, faults) = {
             let world = self.state.read();
             (
@@ -557,13 +573,10 @@ impl<'a> Run<'a> {
             )
         };
         let Some(issuer) = issuer else {
-            return Err(self.fail(
-                Check::Keys,
-                StsError::KeysUnavailable,
-                "the harness does not host this issuer and cannot fetch its discovery document or JWKS".into(),
-                vec![compared("iss", &claims.iss)],
-                "mint the token from a cluster the harness serves (serve --cluster, token --cluster), so STS can read its keys",
-            ));
+            return self
+                .remote_keys(claims, provider)
+                .await
+                .map(KeySource::Remote);
         };
         let discovery_url = format!("{}{}", issuer.url(), crate::oidc::issuer::DISCOVERY_PATH);
         let jwks_uri = format!("{}{}", issuer.url(), crate::oidc::issuer::JWKS_PATH);
@@ -618,43 +631,133 @@ impl<'a> Run<'a> {
             format!("the issuer's JWKS holds {} key(s)", issuer.keys().len()),
             vec![compared("jwks_uri", &jwks_uri)],
         );
-        Ok(issuer)
+        Ok(KeySource::Hosted(issuer))
     }
 
-    /// The TLS part of check 4: the chain of the jwks_uri host must name
-    /// the host, and must match one of the provider's thumbprints when no
-    /// trusted CA signed it, or always with thumbprint pinning.
+    /// Check 4 for an issuer the harness does not host: fetch its discovery
+    /// document and JWKS (or reuse cached keys), then apply the same TLS
+    /// rules as for hosted issuers to the jwks_uri host's chain.
+    async fn remote_keys(
+        &mut self,
+        claims: &Claims,
+        provider: &OidcProvider,
+    ) -> Result<Arc<RemoteKeys>, StsError> {
+        let Some(config) = self.state.options().remote.clone() else {
+            return Err(self.fail(
+                Check::Keys,
+                StsError::KeysUnavailable,
+                "the harness does not host this issuer, and fetching remote issuers is off".into(),
+                vec![compared("iss", &claims.iss)],
+                "mint the token from a cluster the harness serves (serve --cluster, token --cluster), or start serve with --allow-remote-issuers",
+            ));
+        };
+        let keys = match fetch_keys(&claims.iss, &config, self.state.key_cache()).await {
+            Ok(keys) => keys,
+            Err(error) => {
+                tracing::debug!(issuer = %claims.iss, %error, "remote issuer keys unavailable");
+                return Err(self.fail(
+                    Check::Keys,
+                    StsError::KeysUnavailable,
+                    error.to_string(),
+                    vec![compared("iss", &claims.iss)],
+                    "STS must fetch <iss>/.well-known/openid-configuration and its jwks_uri over HTTPS: check the host, its certificate, the status and the required members",
+                ));
+            }
+        };
+        let chain = ServedChain {
+            thumbprint: keys.chain.thumbprint.clone(),
+            trusted: keys.chain.trusted,
+            matches_host: keys.chain.matches_host,
+        };
+        self.check_chain(&keys.chain.host, &chain, provider)?;
+        self.pass(
+            Check::Keys,
+            format!("the remote JWKS holds {} usable key(s)", keys.keys.len()),
+            vec![compared("jwks_uri", &keys.jwks_uri)],
+        );
+        Ok(keys)
+    }
+
+    /// Check 5 for a remote issuer's keys.
+    fn remote_signature(
+        &mut self,
+        token: &str,
+        claims: &Claims,
+        keys: &RemoteKeys,
+    ) -> Result<(), StsError> {
+        let alg = claims
+            .header
+            .get("alg")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(algorithm) = accepted_algorithm(alg) else {
+            return Err(StsError::UnsupportedAlgorithm(alg.to_owned()));
+        };
+        let jwt = jwt::parse(token).map_err(|e| StsError::MalformedToken(e.to_string()))?;
+        let kid = claims.header.get("kid").and_then(Value::as_str);
+        let candidates: Vec<&RemoteKey> = keys
+            .keys
+            .iter()
+            .filter(|key| kid.is_none() || key.kid.as_deref() == kid)
+            .filter(|key| key.alg.as_deref().is_none_or(|a| a == alg))
+            .collect();
+        if candidates.is_empty() {
+            let kid = kid.unwrap_or_default();
+            return Err(self.fail(
+                Check::Keys,
+                StsError::KeysUnavailable,
+                format!("the remote JWKS has no {alg} key with kid {kid}"),
+                vec![compared("kid", kid), compared("jwks_uri", &keys.jwks_uri)],
+                "the token was signed by a key the issuer no longer publishes or by another issuer; get a fresh token",
+            ));
+        }
+        let verified = candidates.iter().any(|key| {
+            jsonwebtoken::crypto::verify(
+                jwt.signature,
+                jwt.signing_input.as_bytes(),
+                &key.key,
+                algorithm,
+            )
+            .unwrap_or(false)
+        });
+        if verified {
+            self.pass(
+                Check::Signature,
+                format!("the {alg} signature verifies with a key of the remote JWKS"),
+                vec![
+                    compared("alg", alg),
+                    compared("kid", kid.unwrap_or("(none)")),
+                ],
+            );
+            return Ok(());
+        }
+        Err(self.fail(
+            Check::Signature,
+            StsError::BadSignature,
+            "the signature does not verify against the issuer's keys".into(),
+            vec![compared("alg", alg), compared("kid", kid.unwrap_or("(none)"))],
+            "the token was changed after signing or signed by a different key; use the token the issuer minted",
+        ))
+    }
+
+    /// The TLS part of check 4 for a hosted issuer: the chain a scenario
+    /// gives it, or the harness's own, which is trusted and so checked
+    /// against thumbprints only with thumbprint pinning.
     fn tls(
         &mut self,
         issuer: &Issuer,
         faults: &crate::world::IssuerFaults,
         provider: &OidcProvider,
     ) -> Result<(), StsError> {
-        let host = issuer.host().to_owned();
-        let (trusted, matches_host, served) = match &faults.tls {
-            Some(chain) => (
-                chain.trusted,
-                chain.matches_host,
-                Some(chain.thumbprint.clone()),
-            ),
-            None => (true, true, None),
-        };
-        if !matches_host {
-            return Err(self.fail(
-                Check::Keys,
-                StsError::KeysUnavailable,
-                format!("the TLS certificate of {host} does not name that host"),
-                vec![compared("host", &host)],
-                "serve the documents under a name the certificate covers; a wildcard covers one label only, so an S3 bucket name with dots fails",
-            ));
-        }
-        if trusted && !self.state.options().thumbprint_pinning {
-            return Ok(());
-        }
-        let served = match served {
-            Some(thumbprint) => thumbprint,
+        let chain = match &faults.tls {
+            Some(chain) => chain.clone(),
+            None if !self.state.options().thumbprint_pinning => return Ok(()),
             None => match crate::tls::authority_for_seed(self.state.seed()) {
-                Ok(ca) => crate::tls::thumbprint_of(ca.intermediate_der()),
+                Ok(ca) => ServedChain {
+                    thumbprint: crate::tls::thumbprint_of(ca.intermediate_der()),
+                    trusted: true,
+                    matches_host: true,
+                },
                 Err(error) => {
                     tracing::error!(%error, "cannot build the harness's certificate chain for thumbprint pinning");
                     return Err(self.fail(
@@ -667,16 +770,41 @@ impl<'a> Run<'a> {
                 }
             },
         };
+        self.check_chain(issuer.host(), &chain, provider)
+    }
+
+    /// Applies STS's TLS rules to the chain of a jwks_uri host: it must name
+    /// the host, and it must match one of the provider's thumbprints when no
+    /// trusted CA signed it, or always with thumbprint pinning.
+    fn check_chain(
+        &mut self,
+        host: &str,
+        chain: &ServedChain,
+        provider: &OidcProvider,
+    ) -> Result<(), StsError> {
+        if !chain.matches_host {
+            return Err(self.fail(
+                Check::Keys,
+                StsError::KeysUnavailable,
+                format!("the TLS certificate of {host} does not name that host"),
+                vec![compared("host", host)],
+                "serve the documents under a name the certificate covers; a wildcard covers one label only, so an S3 bucket name with dots fails",
+            ));
+        }
+        if chain.trusted && !self.state.options().thumbprint_pinning {
+            return Ok(());
+        }
+        let served = &chain.thumbprint;
         let values = vec![
-            compared("served thumbprint", &served),
+            compared("served thumbprint", served),
             compared("provider thumbprints", &provider.thumbprints.join(", ")),
         ];
         if provider
             .thumbprints
             .iter()
-            .any(|t| t.eq_ignore_ascii_case(&served))
+            .any(|t| t.eq_ignore_ascii_case(served))
         {
-            let why = if trusted {
+            let why = if chain.trusted {
                 "thumbprint pinning is on"
             } else {
                 "no trusted CA signed the chain"
