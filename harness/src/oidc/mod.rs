@@ -8,4 +8,4 @@ pub mod keys;
 pub mod mint;
 
 pub use issuer::Issuer;
-pub use keys::SigningKey;
+pub use keys::{KeyAlgorithm, PublicJwk, SigningKey};

@@ -11,7 +11,6 @@
 
 use std::sync::Arc;
 
-use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -21,7 +20,7 @@ use super::trace::{Check, Compared, Decision, Outcome, TraceEntry};
 use crate::aws::arn::{Arn, RoleArn};
 use crate::aws::constraint::{self, Violations, is_session_name_chars};
 use crate::aws::{Params, Service};
-use crate::oidc::{Issuer, jwt};
+use crate::oidc::{Issuer, KeyAlgorithm, jwt};
 use crate::policy::Evaluation;
 use crate::policy::context::{WebIdentityRequest, web_identity_context};
 use crate::state::AppState;
@@ -1038,18 +1037,10 @@ fn compared(name: &str, value: &str) -> Compared {
     }
 }
 
-/// The algorithms current STS documentation lists.
-fn accepted_algorithm(alg: &str) -> Option<Algorithm> {
-    match alg {
-        "RS256" => Some(Algorithm::RS256),
-        "RS384" => Some(Algorithm::RS384),
-        "RS512" => Some(Algorithm::RS512),
-        "ES256" => Some(Algorithm::ES256),
-        "ES384" => Some(Algorithm::ES384),
-        // NOTE: jsonwebtoken has no ES512, so an ES512 token is reported as
-        // an unsupported algorithm although STS accepts ES512.
-        _ => None,
-    }
+/// The algorithms current STS documentation lists: RS256, RS384, RS512,
+/// ES256, ES384 and ES512, by their exact JWS names.
+fn accepted_algorithm(alg: &str) -> Option<KeyAlgorithm> {
+    KeyAlgorithm::from_name(alg)
 }
 
 fn read_claims(claims: &Map<String, Value>) -> Result<Claims, StsError> {
