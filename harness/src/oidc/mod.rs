@@ -2,6 +2,7 @@
 //! EKS issuer serves, minting of projected service-account tokens, and JWT
 //! parsing and signature checks for STS.
 
+pub mod github;
 pub mod issuer;
 pub mod jwt;
 pub mod keys;
