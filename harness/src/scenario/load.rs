@@ -16,18 +16,18 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::file::{
-    AlgFile, AssumeFile, ExpectFile, FORMAT_VERSION, GithubFile, IamFile, IssuerKindFile,
-    RoleFile, ScenarioFile, SigningFile, StepFile, TokenFile,
+    AlgFile, AssumeFile, ExpectFile, FORMAT_VERSION, GithubFile, IamFile, IssuerKindFile, RoleFile,
+    ScenarioFile, SigningFile, StepFile, TokenFile,
 };
 use super::model::{
     Action, AssumeCall, Expectation, ExpectedError, ExpectedOutcome, ExpectedSuccess, IamCall,
     IssuerKind, IssuerSpec, MintSource, MintSpec, Position, Scenario, SignedBy, Step, TokenSource,
     WorldSpec,
 };
-use crate::oidc::KeyAlgorithm;
-use crate::oidc::github::GithubRun;
 use crate::aws::arn::is_account_id;
 use crate::kube::KubeObjects;
+use crate::oidc::KeyAlgorithm;
+use crate::oidc::github::GithubRun;
 use crate::oidc::mint::{DEFAULT_AUDIENCE, DEFAULT_LIFETIME_SECONDS};
 use crate::policy::TrustPolicy;
 use crate::seed::DEFAULT_SEED;
@@ -353,7 +353,11 @@ impl Loader<'_> {
                 )?,
             });
         }
-        issuers.extend(other_issuers.iter().map(|i| (i.name.clone(), i.url.clone())));
+        issuers.extend(
+            other_issuers
+                .iter()
+                .map(|i| (i.name.clone(), i.url.clone())),
+        );
 
         let mut iam_calls = Vec::new();
         for provider in &world.oidc_providers {
@@ -793,9 +797,9 @@ impl Loader<'_> {
         };
         let github = match (&token.github, &source) {
             (None, _) => None,
-            (Some(run), MintSource::Issuer(name)) if names.github.contains(name) => {
-                Some(self.github_run(run, token.issuer.as_ref().and_then(at))?)
-            }
+            (Some(run), MintSource::Issuer(name)) if names.github.contains(name) => Some(Box::new(
+                self.github_run(run, token.issuer.as_ref().and_then(at))?,
+            )),
             (Some(_), _) => {
                 return Err(self.error(
                     token.issuer.as_ref().or(token.cluster.as_ref()).and_then(at),
@@ -831,7 +835,9 @@ impl Loader<'_> {
         let valid_repository = file
             .repository
             .split_once('/')
-            .is_some_and(|(owner, repo)| !owner.is_empty() && !repo.is_empty() && !repo.contains('/'));
+            .is_some_and(|(owner, repo)| {
+                !owner.is_empty() && !repo.is_empty() && !repo.contains('/')
+            });
         if !valid_repository {
             return Err(self.error(
                 position,
@@ -844,7 +850,10 @@ impl Loader<'_> {
             run.git_ref = git_ref.clone();
         }
         run.job_workflow_ref = file.job_workflow_ref.clone().unwrap_or_else(|| {
-            format!("{}/.github/workflows/deploy.yml@{}", file.repository, run.git_ref)
+            format!(
+                "{}/.github/workflows/deploy.yml@{}",
+                file.repository, run.git_ref
+            )
         });
         if let Some(event_name) = &file.event_name {
             run.event_name = event_name.clone();

@@ -6,9 +6,9 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::kube::KubeObjects;
-use crate::sts::Check;
 use crate::oidc::KeyAlgorithm;
 use crate::oidc::github::GithubRun;
+use crate::sts::Check;
 use crate::world::{ClusterSpec, IssuerFaults, KeySpec};
 
 /// A scenario ready to run.
@@ -146,7 +146,7 @@ pub struct MintSpec {
     pub header: Map<String, Value>,
     pub signed_by: SignedBy,
     /// The workflow run of a token of a `github` issuer.
-    pub github: Option<GithubRun>,
+    pub github: Option<Box<GithubRun>>,
 }
 
 /// What a minted token is for.

@@ -214,12 +214,14 @@ pub fn build_state(scenario: &Scenario, clock: Arc<dyn Clock>) -> Result<Arc<App
         }
     }
     for issuer in &spec.issuers {
-        world.add_issuer_with_keys(&issuer.url, &issuer.keys).map_err(|message| LoadError {
-            path: scenario.path.clone(),
-            position: None,
-            message,
-            hint: None,
-        })?;
+        world
+            .add_issuer_with_keys(&issuer.url, &issuer.keys)
+            .map_err(|message| LoadError {
+                path: scenario.path.clone(),
+                position: None,
+                message,
+                hint: None,
+            })?;
     }
     for (url, faults) in &spec.faults {
         world.set_faults(url, faults.clone());

@@ -174,7 +174,10 @@ fn confused(
     };
     let token = make(&issuer, claims);
     let params = crate::aws::Params::from_pairs(vec![
-        ("RoleArn".to_owned(), "arn:aws:iam::123456789012:role/app".to_owned()),
+        (
+            "RoleArn".to_owned(),
+            "arn:aws:iam::123456789012:role/app".to_owned(),
+        ),
         ("RoleSessionName".to_owned(), "s1".to_owned()),
         ("WebIdentityToken".to_owned(), token),
     ]);
@@ -209,7 +212,10 @@ fn rs256_token_with_an_ec_kid_is_rejected() {
         header.insert("kid".into(), issuer.signing_key().kid().into());
         crate::oidc::mint::sign(&rsa, &header, &claims)
     });
-    assert!(matches!(result, Err(crate::sts::StsError::BadSignature)), "{result:?}");
+    assert!(
+        matches!(result, Err(crate::sts::StsError::BadSignature)),
+        "{result:?}"
+    );
 }
 
 #[test]
@@ -229,7 +235,10 @@ fn es256_token_against_an_rsa_key_is_rejected() {
             }
             crate::oidc::mint::sign(&ec, &header, &claims)
         });
-        assert!(matches!(result, Err(crate::sts::StsError::BadSignature)), "kid {kid}: {result:?}");
+        assert!(
+            matches!(result, Err(crate::sts::StsError::BadSignature)),
+            "kid {kid}: {result:?}"
+        );
     }
 }
 
