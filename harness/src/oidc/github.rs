@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-/// What a workflow run looks like to GitHub's token service.
+/// A workflow run, in the terms GitHub's token claims use.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GithubRun {
     /// `owner/repo`.
@@ -23,8 +23,8 @@ pub struct GithubRun {
 }
 
 impl GithubRun {
-    /// A push to `main` of `repository`, run by the repository owner, with
-    /// the workflow file `deploy.yml`.
+    /// Builds a push to `main` of `repository`, run by the repository owner,
+    /// with the workflow file `deploy.yml`.
     pub fn new(repository: &str) -> GithubRun {
         let git_ref = "refs/heads/main".to_owned();
         GithubRun {
@@ -39,8 +39,9 @@ impl GithubRun {
         }
     }
 
-    /// `tag` for refs under `refs/tags/`, `branch` otherwise (pull-request
-    /// merge refs included, as GitHub reports them).
+    /// Returns `tag` for refs under `refs/tags/` and `branch` otherwise.
+    // NOTE: pull-request merge refs (`refs/pull/<n>/merge`) count as
+    // branches here; GitHub's documentation does not say what it sends.
     pub fn ref_type(&self) -> &'static str {
         if self.git_ref.starts_with("refs/tags/") {
             "tag"
@@ -49,7 +50,7 @@ impl GithubRun {
         }
     }
 
-    /// The default `sub`.
+    /// Returns the default `sub`.
     pub fn subject(&self) -> String {
         let repo = &self.repository;
         if let Some(environment) = &self.environment {
@@ -61,8 +62,8 @@ impl GithubRun {
         }
     }
 
-    /// The GitHub-specific claims and `sub`; the caller adds `iss`, `aud`
-    /// and the times.
+    /// Returns the GitHub-specific claims and `sub`; the caller adds `iss`,
+    /// `aud` and the times.
     pub fn claims(&self) -> Map<String, Value> {
         let mut claims = Map::new();
         let mut put = |name: &str, value: &str| {

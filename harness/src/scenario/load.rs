@@ -687,7 +687,7 @@ impl Loader<'_> {
         })
     }
 
-    /// The issuer URL of a cluster or issuer the scenario names.
+    /// Looks up the issuer URL of a cluster or issuer the scenario names.
     fn url_of(&self, name: &Spanned<String>, names: &Names) -> Result<String, LoadError> {
         names
             .urls

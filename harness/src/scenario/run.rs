@@ -545,8 +545,7 @@ fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> Result<
             let iat = issued.unix_timestamp();
             let mut claims = issuer_claims(issuer.url(), &spec.audiences, iat, spec.lifetime);
             if let Some(run) = &spec.github {
-                // GitHub backdates nbf by ten minutes, against clock skew
-                // between its runners and the cloud.
+                // GitHub Actions tokens carry an nbf ten minutes before iat.
                 claims.insert(
                     "nbf".into(),
                     Value::from(iat.saturating_sub(GITHUB_NBF_BACKDATE_SECONDS)),
