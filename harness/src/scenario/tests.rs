@@ -270,3 +270,81 @@ fn hs256_is_rejected_with_any_key() {
         );
     }
 }
+
+const GITHUB: &str = r#"version: 1
+name: github
+description: one github issuer
+world:
+  issuers:
+    - name: gha
+      url: https://token.actions.githubusercontent.com
+      kind: KIND
+  oidc_providers:
+    - issuer: gha
+      client_ids: [sts.amazonaws.com]
+  roles:
+    - name: ci
+      trust_policy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Federated: arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com}
+            Action: sts:AssumeRoleWithWebIdentity
+            Condition:
+              StringEquals:
+                "token.actions.githubusercontent.com:sub": repo:example-org/demo-repo:environment:prod
+steps:
+  - name: assume
+    assume_role_with_web_identity:
+      role_arn: arn:aws:iam::123456789012:role/ci
+      token:
+        issuer: gha
+        SIGNED
+        github: {repository: example-org/demo-repo, environment: prod}
+    expect:
+      success: {subject: "repo:example-org/demo-repo:environment:prod"}
+"#;
+
+#[test]
+fn github_block_needs_a_github_issuer() {
+    let error = load_error(&GITHUB.replace("KIND", "generic").replace("SIGNED", ""));
+    assert!(error.contains("issuer of kind github"), "{error}");
+}
+
+#[test]
+fn github_issuer_mints_environment_subject() {
+    let text = GITHUB.replace("KIND", "github").replace("SIGNED", "");
+    let report = run(&load_str(Path::new("test.yaml"), &text).unwrap());
+    assert!(
+        report.passed,
+        "{}",
+        super::report::human(&report, super::report::Style { color: false })
+    );
+}
+
+#[test]
+fn signed_by_previous_needs_a_previous_key() {
+    let text = GITHUB
+        .replace("KIND", "github")
+        .replace("SIGNED", "signed_by: previous");
+    let report = run(&load_str(Path::new("test.yaml"), &text).unwrap());
+    assert!(!report.passed);
+    let summary = report.steps[0].actual.summary();
+    assert!(summary.contains("publishes no previous key"), "{summary}");
+}
+
+#[test]
+fn der_encoded_ec_signature_is_rejected() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let key = crate::oidc::SigningKey::derived_for(crate::oidc::KeyAlgorithm::ES256, 1, &["der"]);
+    let raw = URL_SAFE_NO_PAD.decode(key.sign("a.b")).unwrap();
+    let signature = p256::ecdsa::Signature::from_slice(&raw).unwrap();
+    let der = URL_SAFE_NO_PAD.encode(signature.to_der().as_bytes());
+    assert!(key.verify(
+        "a.b",
+        &URL_SAFE_NO_PAD.encode(&raw),
+        crate::oidc::KeyAlgorithm::ES256
+    ));
+    assert!(!key.verify("a.b", &der, crate::oidc::KeyAlgorithm::ES256));
+}
