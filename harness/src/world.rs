@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::aws::arn::partition_dns_suffix;
 use crate::kube::KubeObjects;
-use crate::oidc::{Issuer, SigningKey};
+use crate::oidc::{Issuer, KeyAlgorithm, SigningKey};
 use crate::policy::TrustPolicy;
 use crate::seed;
 
@@ -35,6 +35,68 @@ pub struct ClusterSpec {
     pub id: Option<String>,
     /// The owning account; the world's default account when absent.
     pub account: Option<String>,
+    /// The issuer's keys: RS256 and no previous keys unless changed.
+    pub keys: KeySpec,
+}
+
+/// What keys an issuer starts with: one signing key of `algorithm`, and
+/// `previous_keys` older keys still published in the JWKS, as during a
+/// rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeySpec {
+    pub algorithm: KeyAlgorithm,
+    pub previous_keys: u32,
+}
+
+impl Default for KeySpec {
+    /// EKS signs with RS256.
+    fn default() -> Self {
+        KeySpec {
+            algorithm: KeyAlgorithm::RS256,
+            previous_keys: 0,
+        }
+    }
+}
+
+/// Most previous keys an issuer may start with; real JWKS hold a few.
+pub const MAX_PREVIOUS_KEYS: u32 = 8;
+
+/// How an issuer's keys are derived and which it has retired.
+#[derive(Debug, Clone)]
+struct KeyRing {
+    /// The issuer's position in the world; keys derive from it.
+    slot: String,
+    /// The generation number the next new key gets.
+    next_generation: u32,
+    /// Keys dropped from the JWKS, newest first.
+    dropped: Vec<Arc<SigningKey>>,
+}
+
+impl KeyRing {
+    /// Generation 0 of an RS256 issuer uses the labels keys had before
+    /// issuers could rotate or change algorithm, so existing worlds keep
+    /// their kids.
+    fn key(&self, seed: u64, algorithm: KeyAlgorithm, generation: u32) -> Arc<SigningKey> {
+        if algorithm == KeyAlgorithm::RS256 && generation == 0 {
+            return SigningKey::derived(seed, &["cluster-key", &self.slot]);
+        }
+        let generation = generation.to_string();
+        SigningKey::derived_for(
+            algorithm,
+            seed,
+            &["cluster-key", &self.slot, algorithm.name(), &generation],
+        )
+    }
+
+    /// The initial keys, signing key first.
+    fn initial(&mut self, seed: u64, spec: &KeySpec) -> Vec<Arc<SigningKey>> {
+        let newest = spec.previous_keys;
+        self.next_generation = newest + 1;
+        (0..=newest)
+            .rev()
+            .map(|generation| self.key(seed, spec.algorithm, generation))
+            .collect()
+    }
 }
 
 impl ClusterSpec {
@@ -73,6 +135,7 @@ impl ClusterSpec {
             region: region.to_owned(),
             id: id.map(str::to_owned),
             account: None,
+            keys: KeySpec::default(),
         })
     }
 }
@@ -259,6 +322,7 @@ pub struct World {
     accounts: BTreeMap<String, Account>,
     clusters: Vec<Cluster>,
     issuers: HashMap<String, Arc<Issuer>>,
+    key_rings: HashMap<String, KeyRing>,
     faults: HashMap<String, IssuerFaults>,
     role_serial: u64,
 }
@@ -272,6 +336,7 @@ impl World {
             accounts: BTreeMap::new(),
             clusters: Vec::new(),
             issuers: HashMap::new(),
+            key_rings: HashMap::new(),
             faults: HashMap::new(),
             role_serial: 0,
         };
@@ -346,14 +411,7 @@ impl World {
         }
         let partition = self.account_mut(&account).partition.clone();
         let url = issuer_url(&partition, &spec.region, &id);
-        // Keys derive from the cluster's position in the world, not its name,
-        // so worlds with one seed share a small set of keys: RSA generation
-        // dominates the cost of building a world, and scenario libraries
-        // build many. Two clusters of one world never share a key.
-        let slot = self.issuers.len().to_string();
-        let key = SigningKey::derived(self.seed, &["cluster-key", &slot]);
-        let issuer = Arc::new(Issuer::new(&url, vec![key]));
-        self.issuers.insert(url, issuer.clone());
+        let issuer = self.host_issuer(&url, &spec.keys)?;
         self.clusters.push(Cluster {
             name: spec.name.clone(),
             region: spec.region.clone(),
@@ -369,6 +427,15 @@ impl World {
     /// Adds an issuer that belongs to no cluster (a CI system's, or a
     /// self-hosted cluster's on its own URL), signing with its own key.
     pub fn add_issuer(&mut self, url: &str) -> Result<Arc<Issuer>, String> {
+        self.add_issuer_with_keys(url, &KeySpec::default())
+    }
+
+    /// Adds an issuer of no cluster with the keys `keys` describes.
+    pub fn add_issuer_with_keys(
+        &mut self,
+        url: &str,
+        keys: &KeySpec,
+    ) -> Result<Arc<Issuer>, String> {
         if !url.starts_with("https://") || url.len() <= "https://".len() {
             return Err(format!(
                 "invalid issuer URL {url:?}: issuers are https URLs, such as https://token.actions.githubusercontent.com"
@@ -377,11 +444,70 @@ impl World {
         if self.issuers.contains_key(url) {
             return Err(format!("issuer {url} is defined twice"));
         }
-        let slot = self.issuers.len().to_string();
-        let key = SigningKey::derived(self.seed, &["cluster-key", &slot]);
-        let issuer = Arc::new(Issuer::new(url, vec![key]));
+        self.host_issuer(url, keys)
+    }
+
+    /// Builds an issuer's keys and hosts it.
+    fn host_issuer(&mut self, url: &str, keys: &KeySpec) -> Result<Arc<Issuer>, String> {
+        if keys.previous_keys > MAX_PREVIOUS_KEYS {
+            return Err(format!(
+                "issuer {url} asks for {} previous keys; the harness publishes at most {MAX_PREVIOUS_KEYS}",
+                keys.previous_keys
+            ));
+        }
+        // Keys derive from the issuer's position in the world, not its name,
+        // so worlds with one seed share a small set of keys: RSA generation
+        // dominates the cost of building a world, and scenario libraries
+        // build many. Two issuers of one world never share a key.
+        let mut ring = KeyRing {
+            slot: self.issuers.len().to_string(),
+            next_generation: 0,
+            dropped: Vec::new(),
+        };
+        let issuer = Arc::new(Issuer::new(url, ring.initial(self.seed, keys)));
         self.issuers.insert(url.to_owned(), issuer.clone());
+        self.key_rings.insert(url.to_owned(), ring);
         Ok(issuer)
+    }
+
+    /// Rotates an issuer's keys: a new key (of `algorithm`, or of the current
+    /// signing key's algorithm) signs from now on, and the old keys stay in
+    /// the JWKS unless `drop_previous` removes them. Tokens already minted
+    /// keep their signatures, so they verify only while their key is
+    /// published.
+    pub fn rotate_keys(
+        &mut self,
+        url: &str,
+        algorithm: Option<KeyAlgorithm>,
+        drop_previous: bool,
+    ) -> Result<Arc<Issuer>, String> {
+        let (Some(current), Some(ring)) = (self.issuers.get(url), self.key_rings.get_mut(url))
+        else {
+            return Err(format!("the harness hosts no issuer {url}"));
+        };
+        let algorithm = algorithm.unwrap_or_else(|| current.signing_key().algorithm());
+        let generation = ring.next_generation;
+        ring.next_generation += 1;
+        let new_key = ring.key(self.seed, algorithm, generation);
+        let mut keys = vec![new_key];
+        if drop_previous {
+            let mut dropped = current.keys().to_vec();
+            dropped.append(&mut ring.dropped);
+            ring.dropped = dropped;
+        } else {
+            keys.extend(current.keys().iter().cloned());
+        }
+        let issuer = Arc::new(Issuer::new(url, keys));
+        self.issuers.insert(url.to_owned(), issuer.clone());
+        for cluster in self.clusters.iter_mut().filter(|c| c.issuer.url() == url) {
+            cluster.issuer = issuer.clone();
+        }
+        Ok(issuer)
+    }
+
+    /// The newest key an issuer no longer publishes, if rotation dropped any.
+    pub fn dropped_key(&self, url: &str) -> Option<&Arc<SigningKey>> {
+        self.key_rings.get(url)?.dropped.first()
     }
 
     /// The issuer id a cluster gets when none is given: the first 32 hex
@@ -517,5 +643,74 @@ mod tests {
         assert_eq!(rest, "/keys");
         assert!(issuer.url().ends_with("C891F985BAF5A4C1C7ABBA6A00DFD39E"));
         assert!(world.issuer_for_request(host, "/id/OTHER/keys").is_none());
+    }
+
+    #[test]
+    fn rotation_publishes_then_drops_old_keys() {
+        let mut world = World::new(5, DEFAULT_ACCOUNT);
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut spec = ClusterSpec::parse("demo").unwrap();
+        spec.keys = KeySpec {
+            algorithm: KeyAlgorithm::ES256,
+            previous_keys: 1,
+        };
+        let url = world
+            .add_cluster(&spec, now)
+            .unwrap()
+            .issuer
+            .url()
+            .to_owned();
+        let first: Vec<String> = world
+            .issuer(&url)
+            .unwrap()
+            .keys()
+            .iter()
+            .map(|k| k.kid().to_owned())
+            .collect();
+        assert_eq!(first.len(), 2);
+        let rotated = world.rotate_keys(&url, None, false).unwrap();
+        assert_eq!(rotated.keys().len(), 3);
+        assert_eq!(rotated.keys()[1].kid(), first[0]);
+        assert_eq!(rotated.signing_key().algorithm(), KeyAlgorithm::ES256);
+        let cluster_issuer = world
+            .cluster("demo", DEFAULT_ACCOUNT)
+            .unwrap()
+            .issuer
+            .clone();
+        assert_eq!(
+            cluster_issuer.signing_key().kid(),
+            rotated.signing_key().kid()
+        );
+        let dropped = world
+            .rotate_keys(&url, Some(KeyAlgorithm::RS256), true)
+            .unwrap();
+        assert_eq!(dropped.keys().len(), 1);
+        assert_eq!(dropped.signing_key().algorithm(), KeyAlgorithm::RS256);
+        assert_eq!(
+            world.dropped_key(&url).unwrap().kid(),
+            rotated.signing_key().kid()
+        );
+
+        // The same world built again has the same kids.
+        let mut again = World::new(5, DEFAULT_ACCOUNT);
+        again.add_cluster(&spec, now).unwrap();
+        let kids: Vec<String> = again
+            .issuer(&url)
+            .unwrap()
+            .keys()
+            .iter()
+            .map(|k| k.kid().to_owned())
+            .collect();
+        assert_eq!(kids, first);
+    }
+
+    #[test]
+    fn default_keys_keep_their_kid() {
+        let mut world = World::new(5, DEFAULT_ACCOUNT);
+        let issuer = world.add_issuer("https://ci.example").unwrap();
+        assert_eq!(
+            issuer.signing_key().kid(),
+            SigningKey::derived(5, &["cluster-key", "0"]).kid()
+        );
     }
 }

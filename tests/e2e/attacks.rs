@@ -18,8 +18,8 @@ use std::sync::Arc;
 
 use oidc_sts_harness::Harness;
 use oidc_sts_harness::clock::FixedClock;
-use oidc_sts_harness::oidc::SigningKey;
 use oidc_sts_harness::oidc::mint::{self, TokenRequest};
+use oidc_sts_harness::oidc::{PublicJwk, SigningKey};
 use serde_json::{Map, Value, json};
 
 use crate::{CLUSTER, CLUSTER_ID, CLUSTER_REGION, ISSUER, provider_and_role};
@@ -275,7 +275,10 @@ impl Forge {
         } else {
             self.key.kid()
         };
-        let jwk = json!({"kty": "RSA", "n": attacker.modulus(), "e": attacker.exponent()});
+        let PublicJwk::Rsa { n, e } = attacker.public_jwk() else {
+            panic!("the attacker's key is RSA");
+        };
+        let jwk = json!({"kty": "RSA", "n": n, "e": e});
         self.signed_by(attacker, json!({"alg": "RS256", "kid": kid, "jwk": jwk}))
     }
 

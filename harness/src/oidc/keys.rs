@@ -1,10 +1,15 @@
-//! RSA signing keys for emulated issuers.
+//! Signing keys for emulated issuers: RSA-2048 for RS256, RS384 and RS512,
+//! and ECDSA on P-256, P-384 and P-521 for ES256, ES384 and ES512.
 //!
-//! Keys derive from the world's seed, so a cluster has the same key (and the
+//! Keys derive from the world's seed, so an issuer has the same key (and the
 //! same `kid`) on every start. Generating an RSA-2048 key costs tens of
 //! milliseconds even in an optimised build, so keys are cached process-wide
 //! by their derivation input; the cache holds only values that the same
 //! input would produce again, so sharing it between worlds is safe.
+//!
+//! EC signing and verification use the curve crates directly rather than
+//! jsonwebtoken, which has no ES512; one code path for all three curves keeps
+//! the check that a key only verifies its own algorithm in one place.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -20,50 +25,181 @@ use sha2::{Digest, Sha256};
 
 use crate::seed;
 
-/// Size of the issuer keys, as EKS uses.
+/// Size of the RSA issuer keys, as EKS uses.
 pub const RSA_KEY_BITS: usize = 2048;
 
-/// One issuer key pair with its JWK form and ready-to-use jsonwebtoken keys.
+/// A JWS algorithm an issuer key can sign with: the six that STS accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyAlgorithm {
+    RS256,
+    RS384,
+    RS512,
+    ES256,
+    ES384,
+    ES512,
+}
+
+impl KeyAlgorithm {
+    /// Every algorithm, in the order documentation lists them.
+    pub const ALL: [KeyAlgorithm; 6] = [
+        KeyAlgorithm::RS256,
+        KeyAlgorithm::RS384,
+        KeyAlgorithm::RS512,
+        KeyAlgorithm::ES256,
+        KeyAlgorithm::ES384,
+        KeyAlgorithm::ES512,
+    ];
+
+    /// The `alg` value of JWS headers and JWKs.
+    pub fn name(self) -> &'static str {
+        match self {
+            KeyAlgorithm::RS256 => "RS256",
+            KeyAlgorithm::RS384 => "RS384",
+            KeyAlgorithm::RS512 => "RS512",
+            KeyAlgorithm::ES256 => "ES256",
+            KeyAlgorithm::ES384 => "ES384",
+            KeyAlgorithm::ES512 => "ES512",
+        }
+    }
+
+    /// Parses an `alg` value; names are case-sensitive, as in JWS.
+    pub fn from_name(name: &str) -> Option<KeyAlgorithm> {
+        KeyAlgorithm::ALL.into_iter().find(|alg| alg.name() == name)
+    }
+
+    /// The JWK `kty` of keys for this algorithm.
+    pub fn key_type(self) -> &'static str {
+        match self.curve() {
+            None => "RSA",
+            Some(_) => "EC",
+        }
+    }
+
+    /// The JWK `crv` of an EC algorithm; `None` for RSA.
+    pub fn curve(self) -> Option<&'static str> {
+        match self {
+            KeyAlgorithm::ES256 => Some("P-256"),
+            KeyAlgorithm::ES384 => Some("P-384"),
+            KeyAlgorithm::ES512 => Some("P-521"),
+            _ => None,
+        }
+    }
+
+    fn rsa(self) -> Option<Algorithm> {
+        match self {
+            KeyAlgorithm::RS256 => Some(Algorithm::RS256),
+            KeyAlgorithm::RS384 => Some(Algorithm::RS384),
+            KeyAlgorithm::RS512 => Some(Algorithm::RS512),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for KeyAlgorithm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The public half of a key, in its JWK members (base64url, no padding).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicJwk {
+    Rsa {
+        n: String,
+        e: String,
+    },
+    Ec {
+        crv: &'static str,
+        x: String,
+        y: String,
+    },
+}
+
+enum Material {
+    Rsa {
+        encoding: EncodingKey,
+        decoding: DecodingKey,
+    },
+    P256(p256::ecdsa::SigningKey),
+    P384(p384::ecdsa::SigningKey),
+    P521(p521::ecdsa::SigningKey),
+}
+
+/// One issuer key pair with the algorithm it signs with and its JWK form.
 pub struct SigningKey {
     kid: String,
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-    modulus: String,
-    exponent: String,
+    algorithm: KeyAlgorithm,
+    material: Material,
+    public: PublicJwk,
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKey")
             .field("kid", &self.kid)
+            .field("algorithm", &self.algorithm)
             .finish_non_exhaustive()
     }
 }
 
 impl SigningKey {
-    /// Returns the key derived from `seed` and `labels`, generating it on
-    /// first use.
+    /// Returns the RS256 key derived from `seed` and `labels`, generating it
+    /// on first use.
     pub fn derived(seed: u64, labels: &[&str]) -> Arc<SigningKey> {
-        static CACHE: OnceLock<Mutex<HashMap<[u8; 32], Arc<SigningKey>>>> = OnceLock::new();
-        let id = seed::derive(seed, labels);
+        Self::derived_for(KeyAlgorithm::RS256, seed, labels)
+    }
+
+    /// Returns the key for `algorithm` derived from `seed` and `labels`,
+    /// generating it on first use. An RS384 or RS512 key with the same labels
+    /// as an RS256 key has the same RSA key pair and kid; callers that need
+    /// distinct keys give distinct labels.
+    pub fn derived_for(algorithm: KeyAlgorithm, seed: u64, labels: &[&str]) -> Arc<SigningKey> {
+        type Cache = Mutex<HashMap<([u8; 32], KeyAlgorithm), Arc<SigningKey>>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let id = (seed::derive(seed, labels), algorithm);
         let cache = CACHE.get_or_init(Default::default);
         if let Some(key) = lock(cache).get(&id) {
             return key.clone();
         }
         // Generate outside the lock: two threads may race to make the same
         // key, and both results are identical, so either may win.
-        let key = Arc::new(Self::generate(seed, labels));
+        let key = Arc::new(Self::generate(algorithm, seed, labels));
         lock(cache).entry(id).or_insert(key).clone()
     }
 
-    fn generate(seed: u64, labels: &[&str]) -> SigningKey {
-        let mut rng = seed::rng(seed, labels);
-        let private = PrivateKey::new(&mut rng, RSA_KEY_BITS)
-            .expect("RSA key generation with a 2048-bit size and an infallible RNG");
-        Self::from_private(&private)
+    fn generate(algorithm: KeyAlgorithm, seed: u64, labels: &[&str]) -> SigningKey {
+        match algorithm {
+            KeyAlgorithm::RS256 | KeyAlgorithm::RS384 | KeyAlgorithm::RS512 => {
+                let mut rng = seed::rng(seed, labels);
+                let private = PrivateKey::new(&mut rng, RSA_KEY_BITS)
+                    .expect("RSA key generation with a 2048-bit size and an infallible RNG");
+                Self::from_rsa(algorithm, &private)
+            }
+            KeyAlgorithm::ES256 => {
+                let key = ec_scalar(seed, labels, 32, |bytes| {
+                    p256::ecdsa::SigningKey::from_slice(bytes).ok()
+                });
+                let point = key.verifying_key().to_sec1_point(false);
+                Self::from_ec(algorithm, Material::P256(key), point.as_bytes())
+            }
+            KeyAlgorithm::ES384 => {
+                let key = ec_scalar(seed, labels, 48, |bytes| {
+                    p384::ecdsa::SigningKey::from_slice(bytes).ok()
+                });
+                let point = key.verifying_key().to_sec1_point(false);
+                Self::from_ec(algorithm, Material::P384(key), point.as_bytes())
+            }
+            KeyAlgorithm::ES512 => {
+                let key = ec_scalar(seed, labels, 66, |bytes| {
+                    p521::ecdsa::SigningKey::from_slice(bytes).ok()
+                });
+                let point = key.verifying_key().to_sec1_point(false);
+                Self::from_ec(algorithm, Material::P521(key), point.as_bytes())
+            }
+        }
     }
 
-    fn from_private(private: &PrivateKey) -> SigningKey {
+    fn from_rsa(algorithm: KeyAlgorithm, private: &PrivateKey) -> SigningKey {
         let public = PublicKey::from(private);
         let der = private
             .to_pkcs1_der()
@@ -71,17 +207,45 @@ impl SigningKey {
         let spki = public
             .to_public_key_der()
             .expect("SubjectPublicKeyInfo encoding of a valid public key");
-        let modulus = URL_SAFE_NO_PAD.encode(public.n_bytes());
-        let exponent = URL_SAFE_NO_PAD.encode(public.e_bytes());
         // EKS key ids are 40 hex digits derived from the public key; the
         // harness takes them from a SHA-256 of the SubjectPublicKeyInfo.
         let kid = hex::encode(&Sha256::digest(spki.as_bytes())[..20]);
         SigningKey {
             kid,
-            encoding: EncodingKey::from_rsa_der(der.as_bytes()),
-            decoding: DecodingKey::from_rsa_raw_components(&public.n_bytes(), &public.e_bytes()),
-            modulus,
-            exponent,
+            algorithm,
+            material: Material::Rsa {
+                encoding: EncodingKey::from_rsa_der(der.as_bytes()),
+                decoding: DecodingKey::from_rsa_raw_components(
+                    &public.n_bytes(),
+                    &public.e_bytes(),
+                ),
+            },
+            public: PublicJwk::Rsa {
+                n: URL_SAFE_NO_PAD.encode(public.n_bytes()),
+                e: URL_SAFE_NO_PAD.encode(public.e_bytes()),
+            },
+        }
+    }
+
+    /// `sec1` is the uncompressed point: 0x04, then x and y of equal length.
+    fn from_ec(algorithm: KeyAlgorithm, material: Material, sec1: &[u8]) -> SigningKey {
+        let coordinates = &sec1[1..];
+        let (x, y) = coordinates.split_at(coordinates.len() / 2);
+        // Like RSA key ids, 40 hex digits of a SHA-256 over the public key;
+        // the algorithm is hashed in too, so no EC kid can equal an RSA one.
+        let mut hasher = Sha256::new();
+        hasher.update(algorithm.name().as_bytes());
+        hasher.update(sec1);
+        let kid = hex::encode(&hasher.finalize()[..20]);
+        SigningKey {
+            kid,
+            algorithm,
+            material,
+            public: PublicJwk::Ec {
+                crv: algorithm.curve().expect("an EC algorithm has a curve"),
+                x: URL_SAFE_NO_PAD.encode(x),
+                y: URL_SAFE_NO_PAD.encode(y),
+            },
         }
     }
 
@@ -90,35 +254,107 @@ impl SigningKey {
         &self.kid
     }
 
-    /// The JWK `n` member (base64url of the modulus).
-    pub fn modulus(&self) -> &str {
-        &self.modulus
+    /// The algorithm this key signs with and the JWKS names for it.
+    pub fn algorithm(&self) -> KeyAlgorithm {
+        self.algorithm
     }
 
-    /// The JWK `e` member (base64url of the public exponent).
-    pub fn exponent(&self) -> &str {
-        &self.exponent
+    /// The public key in its JWK members.
+    pub fn public_jwk(&self) -> &PublicJwk {
+        &self.public
     }
 
-    /// Signs `signing_input` (`header.claims` in base64url) with RS256 and
-    /// returns the base64url signature.
+    /// Signs `signing_input` (`header.claims` in base64url) with the key's
+    /// algorithm and returns the base64url signature. EC signatures are the
+    /// fixed-length `r || s` form JWS uses (RFC 7518, section 3.4), and
+    /// deterministic (RFC 6979), so a token minted twice is the same text.
     pub fn sign(&self, signing_input: &str) -> String {
-        jsonwebtoken::crypto::sign(signing_input.as_bytes(), &self.encoding, Algorithm::RS256)
-            .expect("RS256 signing with a valid RSA key")
+        use p256::ecdsa::signature::Signer;
+        let message = signing_input.as_bytes();
+        let raw = match &self.material {
+            Material::Rsa { encoding, .. } => {
+                let algorithm = self
+                    .algorithm
+                    .rsa()
+                    .expect("an RSA key has an RS algorithm");
+                return jsonwebtoken::crypto::sign(message, encoding, algorithm)
+                    .expect("RSA signing with a valid RSA key");
+            }
+            Material::P256(key) => {
+                let signature: p256::ecdsa::Signature = key.sign(message);
+                signature.to_bytes().to_vec()
+            }
+            Material::P384(key) => {
+                let signature: p384::ecdsa::Signature = key.sign(message);
+                signature.to_bytes().to_vec()
+            }
+            Material::P521(key) => {
+                let signature: p521::ecdsa::Signature = key.sign(message);
+                signature.to_bytes().to_vec()
+            }
+        };
+        URL_SAFE_NO_PAD.encode(raw)
     }
 
     /// Verifies a base64url signature over `signing_input` with `algorithm`.
-    /// Any failure, including an algorithm that does not fit an RSA key,
-    /// counts as an invalid signature.
-    pub fn verify(&self, signing_input: &str, signature: &str, algorithm: Algorithm) -> bool {
-        jsonwebtoken::crypto::verify(
-            signature,
-            signing_input.as_bytes(),
-            &self.decoding,
-            algorithm,
-        )
-        .unwrap_or(false)
+    ///
+    /// An RSA key verifies only RS256, RS384 and RS512, and an EC key only
+    /// the one algorithm of its curve, whatever the token's header claims;
+    /// any other pairing, and any malformed signature, counts as invalid.
+    pub fn verify(&self, signing_input: &str, signature: &str, algorithm: KeyAlgorithm) -> bool {
+        use p256::ecdsa::signature::Verifier;
+        let message = signing_input.as_bytes();
+        let decode = || URL_SAFE_NO_PAD.decode(signature).ok();
+        match (&self.material, algorithm) {
+            (Material::Rsa { decoding, .. }, _) => match algorithm.rsa() {
+                Some(rsa) => {
+                    jsonwebtoken::crypto::verify(signature, message, decoding, rsa).unwrap_or(false)
+                }
+                None => false,
+            },
+            (Material::P256(key), KeyAlgorithm::ES256) => decode()
+                .and_then(|raw| p256::ecdsa::Signature::from_slice(&raw).ok())
+                .is_some_and(|sig| key.verifying_key().verify(message, &sig).is_ok()),
+            (Material::P384(key), KeyAlgorithm::ES384) => decode()
+                .and_then(|raw| p384::ecdsa::Signature::from_slice(&raw).ok())
+                .is_some_and(|sig| key.verifying_key().verify(message, &sig).is_ok()),
+            (Material::P521(key), KeyAlgorithm::ES512) => decode()
+                .and_then(|raw| p521::ecdsa::Signature::from_slice(&raw).ok())
+                .is_some_and(|sig| key.verifying_key().verify(message, &sig).is_ok()),
+            _ => false,
+        }
     }
+}
+
+/// Derives an EC private scalar of `len` bytes from the seed and labels.
+///
+/// The bytes come from [`seed::derive`] with a block counter, enough blocks
+/// to fill `len`. For P-521 the top byte keeps only its lowest bit, since the
+/// curve order is a 521-bit number. A value that is zero or not below the
+/// curve order is rejected by `make`, and the next attempt number is tried,
+/// so the result stays deterministic.
+fn ec_scalar<K>(seed: u64, labels: &[&str], len: usize, make: impl Fn(&[u8]) -> Option<K>) -> K {
+    for attempt in 0u32.. {
+        let attempt = attempt.to_string();
+        let mut bytes = Vec::with_capacity(len + 32);
+        for block in 0u32.. {
+            if bytes.len() >= len {
+                break;
+            }
+            let block = block.to_string();
+            let mut input: Vec<&str> = labels.to_vec();
+            input.extend(["ec-scalar", &attempt, &block]);
+            bytes.extend_from_slice(&seed::derive(seed, &input));
+        }
+        bytes.truncate(len);
+        if len == 66 {
+            bytes[0] &= 0x01;
+        }
+        if let Some(key) = make(&bytes) {
+            return key;
+        }
+    }
+    unreachable!("an unbounded search finds a valid scalar")
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -133,6 +369,9 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 mod tests {
     use super::*;
 
+    const INPUT: &str = "aGVhZGVy.Y2xhaW1z";
+    const TAMPERED: &str = "aGVhZGVy.Y2xhaW1x";
+
     #[test]
     fn same_seed_gives_same_kid() {
         let a = SigningKey::derived(1, &["cluster", "a"]);
@@ -142,11 +381,98 @@ mod tests {
     }
 
     #[test]
-    fn signature_verifies_and_tampering_fails() {
-        let key = SigningKey::derived(1, &["cluster", "a"]);
-        let signature = key.sign("aGVhZGVy.Y2xhaW1z");
-        assert!(key.verify("aGVhZGVy.Y2xhaW1z", &signature, Algorithm::RS256));
-        assert!(!key.verify("aGVhZGVy.Y2xhaW1x", &signature, Algorithm::RS256));
-        assert!(!key.verify("aGVhZGVy.Y2xhaW1z", &signature, Algorithm::ES256));
+    fn every_algorithm_signs_and_verifies() {
+        for algorithm in KeyAlgorithm::ALL {
+            let key = SigningKey::derived_for(algorithm, 1, &["alg-test", algorithm.name()]);
+            assert_eq!(key.algorithm(), algorithm);
+            let signature = key.sign(INPUT);
+            assert!(key.verify(INPUT, &signature, algorithm), "{algorithm}");
+            assert!(!key.verify(TAMPERED, &signature, algorithm), "{algorithm}");
+        }
+    }
+
+    #[test]
+    fn ec_signatures_are_raw_fixed_length() {
+        for (algorithm, len) in [
+            (KeyAlgorithm::ES256, 64),
+            (KeyAlgorithm::ES384, 96),
+            (KeyAlgorithm::ES512, 132),
+        ] {
+            let key = SigningKey::derived_for(algorithm, 1, &["alg-test", algorithm.name()]);
+            let raw = URL_SAFE_NO_PAD.decode(key.sign(INPUT)).unwrap();
+            assert_eq!(raw.len(), len, "{algorithm}");
+        }
+    }
+
+    #[test]
+    fn ec_keys_are_deterministic_and_distinct() {
+        for algorithm in [
+            KeyAlgorithm::ES256,
+            KeyAlgorithm::ES384,
+            KeyAlgorithm::ES512,
+        ] {
+            let a = SigningKey::generate(algorithm, 7, &["slot", "0"]);
+            let b = SigningKey::generate(algorithm, 7, &["slot", "0"]);
+            let c = SigningKey::generate(algorithm, 7, &["slot", "1"]);
+            assert_eq!(a.kid(), b.kid());
+            assert_eq!(a.public_jwk(), b.public_jwk());
+            assert_eq!(a.sign(INPUT), b.sign(INPUT), "RFC 6979 signatures repeat");
+            assert_ne!(a.kid(), c.kid());
+            assert_eq!(a.kid().len(), 40);
+        }
+    }
+
+    #[test]
+    fn jwk_members_fit_the_curve() {
+        for (algorithm, crv, len) in [
+            (KeyAlgorithm::ES256, "P-256", 32),
+            (KeyAlgorithm::ES384, "P-384", 48),
+            (KeyAlgorithm::ES512, "P-521", 66),
+        ] {
+            let key = SigningKey::derived_for(algorithm, 1, &["alg-test", algorithm.name()]);
+            let PublicJwk::Ec { crv: got, x, y } = key.public_jwk() else {
+                panic!("{algorithm} key has an RSA JWK");
+            };
+            assert_eq!(*got, crv);
+            assert_eq!(URL_SAFE_NO_PAD.decode(x).unwrap().len(), len);
+            assert_eq!(URL_SAFE_NO_PAD.decode(y).unwrap().len(), len);
+        }
+        let rsa = SigningKey::derived(1, &["cluster", "a"]);
+        assert!(matches!(rsa.public_jwk(), PublicJwk::Rsa { e, .. } if e == "AQAB"));
+    }
+
+    #[test]
+    fn keys_verify_only_their_own_algorithm_family() {
+        let rsa = SigningKey::derived(1, &["cluster", "a"]);
+        let rsa_signature = rsa.sign(INPUT);
+        for algorithm in [
+            KeyAlgorithm::ES256,
+            KeyAlgorithm::ES384,
+            KeyAlgorithm::ES512,
+        ] {
+            assert!(!rsa.verify(INPUT, &rsa_signature, algorithm), "{algorithm}");
+        }
+        let es256 = SigningKey::derived_for(KeyAlgorithm::ES256, 1, &["alg-test", "ES256"]);
+        let es_signature = es256.sign(INPUT);
+        for algorithm in KeyAlgorithm::ALL {
+            if algorithm != KeyAlgorithm::ES256 {
+                assert!(
+                    !es256.verify(INPUT, &es_signature, algorithm),
+                    "{algorithm}"
+                );
+            }
+        }
+        // An ES256 signature checked against an RSA key fails too.
+        assert!(!rsa.verify(INPUT, &es_signature, KeyAlgorithm::RS256));
+        assert!(!rsa.verify(INPUT, &es_signature, KeyAlgorithm::ES256));
+    }
+
+    #[test]
+    fn algorithm_names_round_trip() {
+        for algorithm in KeyAlgorithm::ALL {
+            assert_eq!(KeyAlgorithm::from_name(algorithm.name()), Some(algorithm));
+        }
+        assert_eq!(KeyAlgorithm::from_name("HS256"), None);
+        assert_eq!(KeyAlgorithm::from_name("es256"), None);
     }
 }

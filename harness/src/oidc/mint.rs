@@ -92,17 +92,18 @@ pub fn projected_claims(
     }
 }
 
-/// The header kube-apiserver writes: RS256 and the key id.
+/// The header kube-apiserver writes: the key's algorithm (RS256 for EKS)
+/// and the key id.
 pub fn default_header(key: &SigningKey) -> Map<String, Value> {
     let mut header = Map::new();
-    header.insert("alg".into(), "RS256".into());
+    header.insert("alg".into(), key.algorithm().name().into());
     header.insert("kid".into(), key.kid().into());
     header
 }
 
-/// Signs `claims` under `header` with RS256 and returns the compact token.
-/// The header is taken as given, so tests can mint tokens with odd headers;
-/// the signature is always RS256 by `key`.
+/// Signs `claims` under `header` with the key's algorithm and returns the
+/// compact token. The header is taken as given, so tests can mint tokens
+/// with odd headers; the signature always uses the key's own algorithm.
 pub fn sign(key: &SigningKey, header: &Map<String, Value>, claims: &Map<String, Value>) -> String {
     let signing_input = format!("{}.{}", encode_segment(header), encode_segment(claims));
     let signature = key.sign(&signing_input);

@@ -2,6 +2,7 @@
 //! EKS issuer serves, minting of projected service-account tokens, and JWT
 //! parsing and signature checks for STS.
 
+pub mod github;
 pub mod issuer;
 pub mod jwt;
 pub mod keys;
@@ -9,4 +10,4 @@ pub mod mint;
 pub mod remote;
 
 pub use issuer::Issuer;
-pub use keys::SigningKey;
+pub use keys::{KeyAlgorithm, PublicJwk, SigningKey};

@@ -164,6 +164,45 @@ pub struct ClusterFile {
     /// How the cluster's issuer is mis-served.
     #[serde(default)]
     pub faults: Option<FaultsFile>,
+    /// The key that signs the issuer's tokens (RS256 when absent).
+    #[serde(default)]
+    pub signing: Option<SigningFile>,
+    /// Older keys the JWKS still lists but that no longer sign, as during a
+    /// key rotation (0 when absent, at most 8).
+    #[serde(default)]
+    pub previous_keys: Option<u32>,
+}
+
+/// The algorithm of an issuer's signing key.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigningFile {
+    /// JWS algorithm: RSA-2048 for RS256, RS384, RS512; P-256, P-384 or
+    /// P-521 for ES256, ES384, ES512.
+    pub alg: AlgFile,
+}
+
+/// A JWS algorithm STS accepts.
+#[derive(Debug, Clone, Copy, Deserialize, JsonSchema)]
+pub enum AlgFile {
+    RS256,
+    RS384,
+    RS512,
+    ES256,
+    ES384,
+    ES512,
+}
+
+/// What an issuer of no cluster stands for, which decides its tokens' claims.
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IssuerKindFile {
+    /// Tokens carry only `iss`, `aud` and the times, and the step's claims.
+    #[default]
+    Generic,
+    /// Tokens carry the claims GitHub Actions puts in them, from the token's
+    /// `github` block.
+    Github,
 }
 
 /// An issuer the harness hosts on its own URL.
@@ -179,6 +218,16 @@ pub struct IssuerFile {
     /// How the issuer is mis-served.
     #[serde(default)]
     pub faults: Option<FaultsFile>,
+    /// `generic` (the default) or `github`.
+    #[serde(default)]
+    pub kind: IssuerKindFile,
+    /// The key that signs the issuer's tokens (RS256 when absent).
+    #[serde(default)]
+    pub signing: Option<SigningFile>,
+    /// Older keys the JWKS still lists but that no longer sign, as during a
+    /// key rotation (0 when absent, at most 8).
+    #[serde(default)]
+    pub previous_keys: Option<u32>,
 }
 
 /// An IAM OpenID Connect provider, created as CreateOpenIDConnectProvider
@@ -261,6 +310,9 @@ pub struct StepFile {
     /// Change how an issuer is served, e.g. to fix an injected fault.
     #[serde(default)]
     pub set_faults: Option<SetFaultsFile>,
+    /// Rotate an issuer's keys: a new key signs from now on.
+    #[serde(default)]
+    pub rotate_keys: Option<RotateKeysFile>,
     /// What the action must produce; success when absent.
     #[serde(default)]
     pub expect: Option<ExpectFile>,
@@ -281,6 +333,27 @@ pub struct SetFaultsFile {
     /// The faults from now on.
     #[serde(default)]
     pub faults: FaultsFile,
+}
+
+/// A key rotation of one issuer.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateKeysFile {
+    /// The cluster whose issuer rotates.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub cluster: Option<Spanned<String>>,
+    /// The issuer (from world.issuers) that rotates.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub issuer: Option<Spanned<String>>,
+    /// Remove every older key from the JWKS (false when absent, which keeps
+    /// them published).
+    #[serde(default)]
+    pub drop_previous: bool,
+    /// Algorithm of the new key (the current signing key's when absent).
+    #[serde(default)]
+    pub alg: Option<AlgFile>,
 }
 
 /// An AssumeRoleWithWebIdentity call.
@@ -343,11 +416,45 @@ pub struct TokenFile {
     /// Header members to set (`kid`, `alg`, …); `null` removes one.
     #[serde(default)]
     pub header: serde_json::Map<String, serde_json::Value>,
-    /// Whose key signs: `issuer` (default), `unpublished` (a key no JWKS
-    /// lists), or the name of another cluster or issuer of the scenario.
+    /// Whose key signs: `issuer` (default), `previous` (the issuer's newest
+    /// key that no longer signs but is still published), `dropped` (its
+    /// newest key a rotation removed from the JWKS), `unpublished` (a key no
+    /// JWKS lists), or the name of another cluster or issuer of the scenario.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     pub signed_by: Option<Spanned<String>>,
+    /// The workflow run of a token of a `github` issuer.
+    #[serde(default)]
+    pub github: Option<GithubFile>,
+}
+
+/// A GitHub Actions workflow run, as GitHub's token claims describe it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GithubFile {
+    /// `owner/repo`.
+    pub repository: String,
+    /// The git ref (`refs/heads/main` when absent).
+    #[serde(default, rename = "ref")]
+    pub git_ref: Option<String>,
+    /// The triggering event (`push` when absent).
+    #[serde(default)]
+    pub event_name: Option<String>,
+    /// The job's environment; when set, `sub` names it.
+    #[serde(default)]
+    pub environment: Option<String>,
+    /// The workflow's name (`deploy` when absent).
+    #[serde(default)]
+    pub workflow: Option<String>,
+    /// `owner/repo/.github/workflows/deploy.yml@<ref>` when absent.
+    #[serde(default)]
+    pub job_workflow_ref: Option<String>,
+    /// The account that started the run (the repository owner when absent).
+    #[serde(default)]
+    pub actor: Option<String>,
+    /// The run's id, as digits (`1` when absent).
+    #[serde(default)]
+    pub run_id: Option<String>,
 }
 
 /// An IAM call.

@@ -16,21 +16,25 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::file::{
-    AssumeFile, ExpectFile, FORMAT_VERSION, IamFile, RoleFile, ScenarioFile, StepFile, TokenFile,
+    AlgFile, AssumeFile, ExpectFile, FORMAT_VERSION, GithubFile, IamFile, IssuerKindFile, RoleFile,
+    ScenarioFile, SigningFile, StepFile, TokenFile,
 };
 use super::model::{
     Action, AssumeCall, Expectation, ExpectedError, ExpectedOutcome, ExpectedSuccess, IamCall,
-    MintSource, MintSpec, Position, Scenario, SignedBy, Step, TokenSource, WorldSpec,
+    IssuerKind, IssuerSpec, MintSource, MintSpec, Position, Scenario, SignedBy, Step, TokenSource,
+    WorldSpec,
 };
 use crate::aws::arn::is_account_id;
 use crate::kube::KubeObjects;
+use crate::oidc::KeyAlgorithm;
+use crate::oidc::github::GithubRun;
 use crate::oidc::mint::{DEFAULT_AUDIENCE, DEFAULT_LIFETIME_SECONDS};
 use crate::policy::TrustPolicy;
 use crate::seed::DEFAULT_SEED;
 use crate::sts::Check;
 use crate::world::{
-    ClusterSpec, DEFAULT_ACCOUNT, DEFAULT_PARTITION, DEFAULT_REGION, IssuerFaults,
-    REQUIRED_DISCOVERY_MEMBERS, ServedChain, World, issuer_url,
+    ClusterSpec, DEFAULT_ACCOUNT, DEFAULT_PARTITION, DEFAULT_REGION, IssuerFaults, KeySpec,
+    MAX_PREVIOUS_KEYS, REQUIRED_DISCOVERY_MEMBERS, ServedChain, World, issuer_url,
 };
 
 /// The clock's start when a scenario names none: 2026-01-01T00:00:00Z.
@@ -120,6 +124,8 @@ pub const DEFAULT_ISSUER_TOKEN_LIFETIME: i64 = 300;
 struct Names {
     clusters: Vec<String>,
     issuers: Vec<String>,
+    /// The issuers of kind `github`.
+    github: Vec<String>,
     /// Every cluster's and issuer's name with its issuer URL.
     urls: Vec<(String, String)>,
 }
@@ -168,7 +174,13 @@ impl Loader<'_> {
         let world = self.world(&file, seed)?;
         let names = Names {
             clusters: world.clusters.iter().map(|c| c.name.clone()).collect(),
-            issuers: world.issuers.iter().map(|(name, _)| name.clone()).collect(),
+            issuers: world.issuers.iter().map(|i| i.name.clone()).collect(),
+            github: world
+                .issuers
+                .iter()
+                .filter(|i| i.kind == IssuerKind::Github)
+                .map(|i| i.name.clone())
+                .collect(),
             urls: world.issuer_urls.clone(),
         };
         let clusters = &names;
@@ -279,6 +291,11 @@ impl Loader<'_> {
                 None => default_account.clone(),
             };
             spec.account = Some(account.clone());
+            spec.keys = self.keys(
+                cluster.signing.as_ref(),
+                cluster.previous_keys,
+                at(&cluster.name),
+            )?;
             let id = spec.id.clone().unwrap_or_else(|| {
                 id_source.derived_cluster_id(&account, &spec.region, &spec.name)
             });
@@ -322,9 +339,25 @@ impl Loader<'_> {
                     self.faults(faults, at(&issuer.name))?,
                 ));
             }
-            other_issuers.push((name.clone(), issuer.url.value.clone()));
+            other_issuers.push(IssuerSpec {
+                name: name.clone(),
+                url: issuer.url.value.clone(),
+                kind: match issuer.kind {
+                    IssuerKindFile::Generic => IssuerKind::Generic,
+                    IssuerKindFile::Github => IssuerKind::Github,
+                },
+                keys: self.keys(
+                    issuer.signing.as_ref(),
+                    issuer.previous_keys,
+                    at(&issuer.name),
+                )?,
+            });
         }
-        issuers.extend(other_issuers.iter().cloned());
+        issuers.extend(
+            other_issuers
+                .iter()
+                .map(|i| (i.name.clone(), i.url.clone())),
+        );
 
         let mut iam_calls = Vec::new();
         for provider in &world.oidc_providers {
@@ -368,6 +401,27 @@ impl Loader<'_> {
             issuers: other_issuers,
             issuer_urls: issuers,
             iam_calls,
+        })
+    }
+
+    /// Checks an issuer's key settings.
+    fn keys(
+        &self,
+        signing: Option<&SigningFile>,
+        previous_keys: Option<u32>,
+        position: Option<Position>,
+    ) -> Result<KeySpec, LoadError> {
+        let previous_keys = previous_keys.unwrap_or(0);
+        if previous_keys > MAX_PREVIOUS_KEYS {
+            return Err(self.error(
+                position,
+                format!("previous_keys is {previous_keys}; the harness publishes at most {MAX_PREVIOUS_KEYS}"),
+                Some("a JWKS during a rotation holds the new key and one or two old ones".into()),
+            ));
+        }
+        Ok(KeySpec {
+            algorithm: signing.map_or(KeyAlgorithm::RS256, |s| algorithm(s.alg)),
+            previous_keys,
         })
     }
 
@@ -579,20 +633,29 @@ impl Loader<'_> {
                     ));
                 }
             };
-            let url = names
-                .urls
-                .iter()
-                .find(|(n, _)| *n == name.value)
-                .map(|(_, url)| url.clone())
-                .ok_or_else(|| {
-                    let known: HashSet<String> =
-                        names.urls.iter().map(|(n, _)| n.clone()).collect();
-                    self.unknown_cluster(name, &known)
-                })?;
+            let url = self.url_of(name, names)?;
             actions.push(Action::SetFaults(
                 url,
                 self.faults(&change.faults, at(name))?,
             ));
+        }
+        if let Some(rotate) = &step.rotate_keys {
+            let name = match (&rotate.cluster, &rotate.issuer) {
+                (Some(name), None) | (None, Some(name)) => name,
+                _ => {
+                    return Err(self.error(
+                        Some(position),
+                        "rotate_keys needs exactly one of cluster and issuer".into(),
+                        None,
+                    ));
+                }
+            };
+            let url = self.url_of(name, names)?;
+            actions.push(Action::RotateKeys {
+                url,
+                algorithm: rotate.alg.map(algorithm),
+                drop_previous: rotate.drop_previous,
+            });
         }
         if actions.len() != 1 {
             return Err(self.error(
@@ -602,7 +665,7 @@ impl Loader<'_> {
                     actions.len()
                 ),
                 Some(
-                    "use one of assume_role_with_web_identity, iam, advance_clock, set_clock, set_faults"
+                    "use one of assume_role_with_web_identity, iam, advance_clock, set_clock, set_faults, rotate_keys"
                         .into(),
                 ),
             ));
@@ -622,6 +685,19 @@ impl Loader<'_> {
             action,
             expect,
         })
+    }
+
+    /// Looks up the issuer URL of a cluster or issuer the scenario names.
+    fn url_of(&self, name: &Spanned<String>, names: &Names) -> Result<String, LoadError> {
+        names
+            .urls
+            .iter()
+            .find(|(n, _)| *n == name.value)
+            .map(|(_, url)| url.clone())
+            .ok_or_else(|| {
+                let known: HashSet<String> = names.urls.iter().map(|(n, _)| n.clone()).collect();
+                self.unknown_cluster(name, &known)
+            })
     }
 
     fn assume(
@@ -708,12 +784,27 @@ impl Loader<'_> {
             None => SignedBy::Issuer,
             Some(s) if s.value == "issuer" => SignedBy::Issuer,
             Some(s) if s.value == "unpublished" => SignedBy::Unpublished,
+            Some(s) if s.value == "previous" => SignedBy::Previous,
+            Some(s) if s.value == "dropped" => SignedBy::Dropped,
             Some(s) if known.contains(&s.value) => SignedBy::Other(s.value.clone()),
             Some(s) => {
                 return Err(self.error(
                     at(s),
-                    format!("signed_by {:?} is not issuer, unpublished or a cluster or issuer of this scenario", s.value),
+                    format!("signed_by {:?} is not issuer, previous, dropped, unpublished or a cluster or issuer of this scenario", s.value),
                     None,
+                ));
+            }
+        };
+        let github = match (&token.github, &source) {
+            (None, _) => None,
+            (Some(run), MintSource::Issuer(name)) if names.github.contains(name) => Some(Box::new(
+                self.github_run(run, token.issuer.as_ref().and_then(at))?,
+            )),
+            (Some(_), _) => {
+                return Err(self.error(
+                    token.issuer.as_ref().or(token.cluster.as_ref()).and_then(at),
+                    "a github block belongs to tokens of an issuer of kind github".into(),
+                    Some("give the issuer kind: github in world.issuers, or set the claims with claims: {…}".into()),
                 ));
             }
         };
@@ -732,7 +823,59 @@ impl Loader<'_> {
             claims: token.claims,
             header: token.header,
             signed_by,
+            github,
         })
+    }
+
+    fn github_run(
+        &self,
+        file: &GithubFile,
+        position: Option<Position>,
+    ) -> Result<GithubRun, LoadError> {
+        let valid_repository = file
+            .repository
+            .split_once('/')
+            .is_some_and(|(owner, repo)| {
+                !owner.is_empty() && !repo.is_empty() && !repo.contains('/')
+            });
+        if !valid_repository {
+            return Err(self.error(
+                position,
+                format!("invalid GitHub repository {:?}", file.repository),
+                Some("write the repository as owner/repo, such as example-org/demo-repo".into()),
+            ));
+        }
+        let mut run = GithubRun::new(&file.repository);
+        if let Some(git_ref) = &file.git_ref {
+            run.git_ref = git_ref.clone();
+        }
+        run.job_workflow_ref = file.job_workflow_ref.clone().unwrap_or_else(|| {
+            format!(
+                "{}/.github/workflows/deploy.yml@{}",
+                file.repository, run.git_ref
+            )
+        });
+        if let Some(event_name) = &file.event_name {
+            run.event_name = event_name.clone();
+        }
+        run.environment = file.environment.clone();
+        if let Some(workflow) = &file.workflow {
+            run.workflow = workflow.clone();
+        }
+        if let Some(actor) = &file.actor {
+            run.actor = actor.clone();
+        }
+        if let Some(run_id) = &file.run_id {
+            if run_id.is_empty() || !run_id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(self.error(
+                    position,
+                    format!("invalid GitHub run_id {run_id:?}"),
+                    Some("a run id is digits, such as \"1658821493\"".into()),
+                ));
+            }
+            run.run_id = run_id.clone();
+        }
+        Ok(run)
     }
 
     fn iam(&self, iam: IamFile) -> Result<IamCall, LoadError> {
@@ -838,6 +981,17 @@ impl Loader<'_> {
             outcome,
             decided_by,
         })
+    }
+}
+
+fn algorithm(alg: AlgFile) -> KeyAlgorithm {
+    match alg {
+        AlgFile::RS256 => KeyAlgorithm::RS256,
+        AlgFile::RS384 => KeyAlgorithm::RS384,
+        AlgFile::RS512 => KeyAlgorithm::RS512,
+        AlgFile::ES256 => KeyAlgorithm::ES256,
+        AlgFile::ES384 => KeyAlgorithm::ES384,
+        AlgFile::ES512 => KeyAlgorithm::ES512,
     }
 }
 

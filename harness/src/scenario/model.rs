@@ -6,8 +6,10 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::kube::KubeObjects;
+use crate::oidc::KeyAlgorithm;
+use crate::oidc::github::GithubRun;
 use crate::sts::Check;
-use crate::world::{ClusterSpec, IssuerFaults};
+use crate::world::{ClusterSpec, IssuerFaults, KeySpec};
 
 /// A scenario ready to run.
 #[derive(Debug, Clone)]
@@ -40,13 +42,30 @@ pub struct WorldSpec {
     pub kube: Vec<(String, KubeObjects)>,
     /// Faults of issuers, by issuer URL.
     pub faults: Vec<(String, IssuerFaults)>,
-    /// Issuers of no cluster, by name and URL.
-    pub issuers: Vec<(String, String)>,
+    /// Issuers of no cluster.
+    pub issuers: Vec<IssuerSpec>,
     /// Every cluster's and issuer's name with its issuer URL.
     pub issuer_urls: Vec<(String, String)>,
     /// IAM calls that create the providers and roles, with the position of
     /// the entry each comes from.
     pub iam_calls: Vec<IamCall>,
+}
+
+/// An issuer of no cluster.
+#[derive(Debug, Clone)]
+pub struct IssuerSpec {
+    pub name: String,
+    pub url: String,
+    pub kind: IssuerKind,
+    pub keys: KeySpec,
+}
+
+/// What an issuer of no cluster stands for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum IssuerKind {
+    #[default]
+    Generic,
+    Github,
 }
 
 /// One step.
@@ -67,6 +86,12 @@ pub enum Action {
     SetClock(OffsetDateTime),
     /// New faults for the issuer with this URL.
     SetFaults(String, IssuerFaults),
+    /// A key rotation of the issuer with this URL.
+    RotateKeys {
+        url: String,
+        algorithm: Option<KeyAlgorithm>,
+        drop_previous: bool,
+    },
 }
 
 impl Action {
@@ -78,6 +103,7 @@ impl Action {
             Action::AdvanceClock(seconds) => format!("advance clock {seconds:+} s"),
             Action::SetClock(time) => format!("set clock {time}"),
             Action::SetFaults(url, _) => format!("set faults of {url}"),
+            Action::RotateKeys { url, .. } => format!("rotate keys of {url}"),
         }
     }
 }
@@ -119,6 +145,8 @@ pub struct MintSpec {
     pub claims: Map<String, Value>,
     pub header: Map<String, Value>,
     pub signed_by: SignedBy,
+    /// The workflow run of a token of a `github` issuer.
+    pub github: Option<Box<GithubRun>>,
 }
 
 /// What a minted token is for.
@@ -141,6 +169,11 @@ pub enum SignedBy {
     Issuer,
     /// The key of another cluster or issuer, by name.
     Other(String),
+    /// The signing issuer's newest key that no longer signs but is still
+    /// published.
+    Previous,
+    /// The signing issuer's newest key that a rotation dropped.
+    Dropped,
     /// A key no issuer publishes.
     Unpublished,
 }

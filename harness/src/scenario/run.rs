@@ -213,13 +213,15 @@ pub fn build_state(scenario: &Scenario, clock: Arc<dyn Clock>) -> Result<Arc<App
             cluster.kube = objects.clone();
         }
     }
-    for (_, url) in &spec.issuers {
-        world.add_issuer(url).map_err(|message| LoadError {
-            path: scenario.path.clone(),
-            position: None,
-            message,
-            hint: None,
-        })?;
+    for issuer in &spec.issuers {
+        world
+            .add_issuer_with_keys(&issuer.url, &issuer.keys)
+            .map_err(|message| LoadError {
+                path: scenario.path.clone(),
+                position: None,
+                message,
+                hint: None,
+            })?;
     }
     for (url, faults) in &spec.faults {
         world.set_faults(url, faults.clone());
@@ -305,6 +307,33 @@ fn run_step(
                 format!("{url} is served with faults")
             };
             (Actual::Changed { what }, None)
+        }
+        Action::RotateKeys {
+            url,
+            algorithm,
+            drop_previous,
+        } => {
+            let result = state.write().rotate_keys(url, *algorithm, *drop_previous);
+            match result {
+                Ok(issuer) => {
+                    let key = issuer.signing_key();
+                    let what = format!(
+                        "{url} signs with {} key {}; the JWKS lists {} key(s)",
+                        key.algorithm(),
+                        key.kid(),
+                        issuer.keys().len()
+                    );
+                    (Actual::Changed { what }, None)
+                }
+                Err(message) => (
+                    Actual::Error {
+                        code: "InvalidRotation".into(),
+                        status: 0,
+                        message,
+                    },
+                    None,
+                ),
+            }
         }
     };
     let mut mismatches = compare(&step.expect.outcome, &actual);
@@ -477,8 +506,8 @@ fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> Result<
                     .world
                     .issuers
                     .iter()
-                    .find(|(issuer, _)| issuer == name)?
-                    .1;
+                    .find(|issuer| issuer.name == name)?
+                    .url;
                 world.issuer(url).cloned()
             })
             .expect("the loader checked that the cluster or issuer exists")
@@ -524,12 +553,16 @@ fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> Result<
         }
         MintSource::Issuer(name) => {
             let issuer = find(name);
-            let claims = issuer_claims(
-                issuer.url(),
-                &spec.audiences,
-                issued.unix_timestamp(),
-                spec.lifetime,
-            );
+            let iat = issued.unix_timestamp();
+            let mut claims = issuer_claims(issuer.url(), &spec.audiences, iat, spec.lifetime);
+            if let Some(run) = &spec.github {
+                // GitHub Actions tokens carry an nbf ten minutes before iat.
+                claims.insert(
+                    "nbf".into(),
+                    Value::from(iat.saturating_sub(GITHUB_NBF_BACKDATE_SECONDS)),
+                );
+                claims.extend(run.claims());
+            }
             (issuer, claims)
         }
     };
@@ -537,12 +570,27 @@ fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> Result<
         SignedBy::Issuer => issuer.signing_key().clone(),
         SignedBy::Other(other) => find(other).signing_key().clone(),
         SignedBy::Unpublished => SigningKey::derived(scenario.seed, &["unpublished-key"]),
+        SignedBy::Previous => issuer.keys().get(1).cloned().ok_or_else(|| {
+            format!(
+                "signed_by previous: {} publishes no previous key; give it previous_keys or rotate_keys first",
+                issuer.url()
+            )
+        })?,
+        SignedBy::Dropped => world.dropped_key(issuer.url()).cloned().ok_or_else(|| {
+            format!(
+                "signed_by dropped: {} has dropped no key; rotate_keys with drop_previous: true first",
+                issuer.url()
+            )
+        })?,
     };
     overlay(&mut claims, &spec.claims);
     let mut header = mint::default_header(&key);
     overlay(&mut header, &spec.header);
     Ok(mint::sign(&key, &header, &claims))
 }
+
+/// Seconds GitHub Actions sets `nbf` before `iat`.
+const GITHUB_NBF_BACKDATE_SECONDS: i64 = 600;
 
 /// The base claims of an issuer token: `aud` as a plain string when there
 /// is one audience, as CI issuers send it; the step's claims add `sub` and
@@ -567,7 +615,7 @@ fn issuer_claims(
 }
 
 /// Polls a future once and returns its output if it is ready.
-fn ready_now<F: std::future::Future>(future: F) -> Option<F::Output> {
+pub(crate) fn ready_now<F: std::future::Future>(future: F) -> Option<F::Output> {
     let mut future = std::pin::pin!(future);
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     match future.as_mut().poll(&mut context) {

@@ -146,3 +146,207 @@ fn wrong_expectation_fails_with_mismatch() {
         step.mismatches[0].contains("expected arn:aws:sts::123456789012:assumed-role/app/other")
     );
 }
+
+/// Builds BASE's world with the cluster's keys changed, and sends `token`
+/// (minted by `make` from the cluster's issuer) to STS.
+fn confused(
+    cluster_keys: &str,
+    make: impl Fn(&crate::oidc::Issuer, serde_json::Map<String, serde_json::Value>) -> String,
+) -> Result<crate::sts::Granted, crate::sts::StsError> {
+    use crate::oidc::mint::{self, TokenRequest};
+    let text = BASE.replace(
+        "      id: C891F985BAF5A4C1C7ABBA6A00DFD39E\n",
+        &format!("      id: C891F985BAF5A4C1C7ABBA6A00DFD39E\n{cluster_keys}"),
+    );
+    let scenario = load_str(Path::new("test.yaml"), &text).unwrap();
+    let clock = std::sync::Arc::new(crate::clock::FixedClock::new(scenario.now));
+    let state = super::run::build_state(&scenario, clock).unwrap();
+    let (issuer, claims) = {
+        let world = state.read();
+        let issuer = world.clusters()[0].issuer.clone();
+        let claims = mint::projected_claims(
+            &issuer,
+            world.seed(),
+            state.now(),
+            &TokenRequest::new("shop", "app"),
+        );
+        (issuer, claims)
+    };
+    let token = make(&issuer, claims);
+    let params = crate::aws::Params::from_pairs(vec![
+        (
+            "RoleArn".to_owned(),
+            "arn:aws:iam::123456789012:role/app".to_owned(),
+        ),
+        ("RoleSessionName".to_owned(), "s1".to_owned()),
+        ("WebIdentityToken".to_owned(), token),
+    ]);
+    let call = crate::sts::WebIdentityCall {
+        params: &params,
+        request_id: "test",
+        source_ip: "127.0.0.1".into(),
+        secure: true,
+        region: "us-east-1".into(),
+    };
+    super::run::ready_now(crate::sts::assume_role_with_web_identity(&state, &call))
+        .expect("hosted issuers need no network")
+        .0
+}
+
+#[test]
+fn every_algorithm_is_accepted_from_its_issuer() {
+    for alg in ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512"] {
+        let keys = format!("      signing: {{alg: {alg}}}\n");
+        let result = confused(&keys, |issuer, claims| {
+            let key = issuer.signing_key();
+            assert_eq!(key.algorithm().name(), alg);
+            crate::oidc::mint::sign(key, &crate::oidc::mint::default_header(key), &claims)
+        });
+        assert!(result.is_ok(), "{alg}: {result:?}");
+    }
+}
+
+#[test]
+fn rs256_token_with_an_ec_kid_is_rejected() {
+    let result = confused("      signing: {alg: ES256}\n", |issuer, claims| {
+        let rsa = crate::oidc::SigningKey::derived(1, &["confusion"]);
+        let mut header = crate::oidc::mint::default_header(&rsa);
+        header.insert("kid".into(), issuer.signing_key().kid().into());
+        crate::oidc::mint::sign(&rsa, &header, &claims)
+    });
+    assert!(
+        matches!(result, Err(crate::sts::StsError::BadSignature)),
+        "{result:?}"
+    );
+}
+
+#[test]
+fn es256_token_against_an_rsa_key_is_rejected() {
+    for kid in [true, false] {
+        let result = confused("", |issuer, claims| {
+            let ec = crate::oidc::SigningKey::derived_for(
+                crate::oidc::KeyAlgorithm::ES256,
+                1,
+                &["confusion"],
+            );
+            let mut header = crate::oidc::mint::default_header(&ec);
+            if kid {
+                header.insert("kid".into(), issuer.signing_key().kid().into());
+            } else {
+                header.remove("kid");
+            }
+            crate::oidc::mint::sign(&ec, &header, &claims)
+        });
+        assert!(
+            matches!(result, Err(crate::sts::StsError::BadSignature)),
+            "kid {kid}: {result:?}"
+        );
+    }
+}
+
+#[test]
+fn hs256_is_rejected_with_any_key() {
+    use base64::Engine;
+    use hmac::{KeyInit, Mac};
+    for keys in ["", "      signing: {alg: ES256}\n"] {
+        let result = confused(keys, |issuer, claims| {
+            let key = issuer.signing_key();
+            let mut header = crate::oidc::mint::default_header(key);
+            header.insert("alg".into(), "HS256".into());
+            let input = format!(
+                "{}.{}",
+                crate::oidc::jwt::encode_segment(&header),
+                crate::oidc::jwt::encode_segment(&claims)
+            );
+            // The classic confusion: the public key's text as the HMAC secret.
+            let secret = format!("{:?}", key.public_jwk());
+            let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+            mac.update(input.as_bytes());
+            let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(mac.finalize().into_bytes());
+            format!("{input}.{signature}")
+        });
+        assert!(
+            matches!(result, Err(crate::sts::StsError::UnsupportedAlgorithm(ref alg)) if alg == "HS256"),
+            "{result:?}"
+        );
+    }
+}
+
+const GITHUB: &str = r#"version: 1
+name: github
+description: one github issuer
+world:
+  issuers:
+    - name: gha
+      url: https://token.actions.githubusercontent.com
+      kind: KIND
+  oidc_providers:
+    - issuer: gha
+      client_ids: [sts.amazonaws.com]
+  roles:
+    - name: ci
+      trust_policy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Federated: arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com}
+            Action: sts:AssumeRoleWithWebIdentity
+            Condition:
+              StringEquals:
+                "token.actions.githubusercontent.com:sub": repo:example-org/demo-repo:environment:prod
+steps:
+  - name: assume
+    assume_role_with_web_identity:
+      role_arn: arn:aws:iam::123456789012:role/ci
+      token:
+        issuer: gha
+        SIGNED
+        github: {repository: example-org/demo-repo, environment: prod}
+    expect:
+      success: {subject: "repo:example-org/demo-repo:environment:prod"}
+"#;
+
+#[test]
+fn github_block_needs_a_github_issuer() {
+    let error = load_error(&GITHUB.replace("KIND", "generic").replace("SIGNED", ""));
+    assert!(error.contains("issuer of kind github"), "{error}");
+}
+
+#[test]
+fn github_issuer_mints_environment_subject() {
+    let text = GITHUB.replace("KIND", "github").replace("SIGNED", "");
+    let report = run(&load_str(Path::new("test.yaml"), &text).unwrap());
+    assert!(
+        report.passed,
+        "{}",
+        super::report::human(&report, super::report::Style { color: false })
+    );
+}
+
+#[test]
+fn signed_by_previous_needs_a_previous_key() {
+    let text = GITHUB
+        .replace("KIND", "github")
+        .replace("SIGNED", "signed_by: previous");
+    let report = run(&load_str(Path::new("test.yaml"), &text).unwrap());
+    assert!(!report.passed);
+    let summary = report.steps[0].actual.summary();
+    assert!(summary.contains("publishes no previous key"), "{summary}");
+}
+
+#[test]
+fn der_encoded_ec_signature_is_rejected() {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let key = crate::oidc::SigningKey::derived_for(crate::oidc::KeyAlgorithm::ES256, 1, &["der"]);
+    let raw = URL_SAFE_NO_PAD.decode(key.sign("a.b")).unwrap();
+    let signature = p256::ecdsa::Signature::from_slice(&raw).unwrap();
+    let der = URL_SAFE_NO_PAD.encode(signature.to_der().as_bytes());
+    assert!(key.verify(
+        "a.b",
+        &URL_SAFE_NO_PAD.encode(&raw),
+        crate::oidc::KeyAlgorithm::ES256
+    ));
+    assert!(!key.verify("a.b", &der, crate::oidc::KeyAlgorithm::ES256));
+}

@@ -11,7 +11,6 @@
 
 use std::sync::Arc;
 
-use jsonwebtoken::Algorithm;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
@@ -22,7 +21,7 @@ use crate::aws::arn::{Arn, RoleArn};
 use crate::aws::constraint::{self, Violations, is_session_name_chars};
 use crate::aws::{Params, Service};
 use crate::oidc::remote::{RemoteKey, RemoteKeys, fetch_keys};
-use crate::oidc::{Issuer, jwt};
+use crate::oidc::{Issuer, KeyAlgorithm, jwt};
 use crate::policy::Evaluation;
 use crate::policy::context::{WebIdentityRequest, web_identity_context};
 use crate::state::AppState;
@@ -711,14 +710,26 @@ impl<'a> Run<'a> {
                 "the token was signed by a key the issuer no longer publishes or by another issuer; get a fresh token",
             ));
         }
-        let verified = candidates.iter().any(|key| {
-            jsonwebtoken::crypto::verify(
-                jwt.signature,
-                jwt.signing_input.as_bytes(),
-                &key.key,
-                algorithm,
-            )
-            .unwrap_or(false)
+        // jsonwebtoken verifies every algorithm STS accepts except ES512,
+        // whose keys a remote JWKS cannot yet provide here.
+        let jwt_algorithm = match algorithm {
+            KeyAlgorithm::RS256 => Some(jsonwebtoken::Algorithm::RS256),
+            KeyAlgorithm::RS384 => Some(jsonwebtoken::Algorithm::RS384),
+            KeyAlgorithm::RS512 => Some(jsonwebtoken::Algorithm::RS512),
+            KeyAlgorithm::ES256 => Some(jsonwebtoken::Algorithm::ES256),
+            KeyAlgorithm::ES384 => Some(jsonwebtoken::Algorithm::ES384),
+            KeyAlgorithm::ES512 => None,
+        };
+        let verified = jwt_algorithm.is_some_and(|jwt_algorithm| {
+            candidates.iter().any(|key| {
+                jsonwebtoken::crypto::verify(
+                    jwt.signature,
+                    jwt.signing_input.as_bytes(),
+                    &key.key,
+                    jwt_algorithm,
+                )
+                .unwrap_or(false)
+            })
         });
         if verified {
             self.pass(
@@ -1166,18 +1177,10 @@ fn compared(name: &str, value: &str) -> Compared {
     }
 }
 
-/// The algorithms current STS documentation lists.
-fn accepted_algorithm(alg: &str) -> Option<Algorithm> {
-    match alg {
-        "RS256" => Some(Algorithm::RS256),
-        "RS384" => Some(Algorithm::RS384),
-        "RS512" => Some(Algorithm::RS512),
-        "ES256" => Some(Algorithm::ES256),
-        "ES384" => Some(Algorithm::ES384),
-        // NOTE: jsonwebtoken has no ES512, so an ES512 token is reported as
-        // an unsupported algorithm although STS accepts ES512.
-        _ => None,
-    }
+/// The algorithms current STS documentation lists: RS256, RS384, RS512,
+/// ES256, ES384 and ES512, by their exact JWS names.
+fn accepted_algorithm(alg: &str) -> Option<KeyAlgorithm> {
+    KeyAlgorithm::from_name(alg)
 }
 
 fn read_claims(claims: &Map<String, Value>) -> Result<Claims, StsError> {
