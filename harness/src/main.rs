@@ -181,6 +181,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -417,11 +418,11 @@ fn explain(args: ExplainArgs) -> ExitCode {
     match result {
         Ok(explanation) => {
             match args.format {
-                ExplainFormat::Human => print!("{}", explain::render_human(&explanation)),
-                ExplainFormat::Json => println!(
-                    "{}",
+                ExplainFormat::Human => emit(&explain::render_human(&explanation)),
+                ExplainFormat::Json => emit(&format!(
+                    "{}\n",
                     serde_json::to_string_pretty(&explanation).unwrap_or_default()
-                ),
+                )),
             }
             if explanation.decision == "allow" {
                 ExitCode::SUCCESS
@@ -440,25 +441,27 @@ fn explain(args: ExplainArgs) -> ExitCode {
 fn run(args: RunArgs) -> ExitCode {
     use oidc_sts_harness::scenario::{self, report};
     let mut files = Vec::new();
-    let mut invalid = false;
+    let mut invalid = Vec::new();
     for path in &args.paths {
-        match collect_scenarios(path, &mut files) {
-            Ok(()) => {}
-            Err(error) => {
-                eprintln!("error: {}: {error}", path.display());
-                invalid = true;
-            }
+        if let Err(error) = collect_scenarios(path, &mut files) {
+            invalid.push(report::InvalidFile {
+                path: path.display().to_string(),
+                message: format!("{}: {error}", path.display()),
+            });
         }
     }
     let mut scenarios = Vec::new();
     for file in files {
         match scenario::load(&file) {
             Ok(loaded) => scenarios.push(loaded),
-            Err(error) => {
-                eprintln!("error: {error}");
-                invalid = true;
-            }
+            Err(error) => invalid.push(report::InvalidFile {
+                path: file.display().to_string(),
+                message: error.to_string(),
+            }),
         }
+    }
+    for file in &invalid {
+        eprintln!("error: {}", file.message);
     }
     if let Some(filter) = &args.filter {
         scenarios.retain(|s| {
@@ -466,7 +469,7 @@ fn run(args: RunArgs) -> ExitCode {
                 || s.path.display().to_string().contains(filter.as_str())
         });
     }
-    if scenarios.is_empty() && !invalid {
+    if scenarios.is_empty() && invalid.is_empty() {
         match &args.filter {
             Some(filter) => eprintln!("error: no scenario's name or path contains {filter:?}"),
             None => eprintln!("error: no scenario files (*.yaml, *.yml) found"),
@@ -478,26 +481,48 @@ fn run(args: RunArgs) -> ExitCode {
         color: std::io::IsTerminal::is_terminal(&std::io::stdout())
             && std::env::var_os("NO_COLOR").is_none(),
     };
+    let mut text = String::new();
     match args.format {
         Format::Human => {
             for one in &reports {
-                print!("{}", report::human(one, style));
+                text.push_str(&report::human(one, style));
             }
-            println!("{}", report::summary(&reports));
+            text.push_str(&report::summary(&reports));
+            text.push('\n');
         }
         Format::Json => {
+            for file in &invalid {
+                text.push_str(&report::json_invalid(file));
+                text.push('\n');
+            }
             for one in &reports {
-                println!("{}", report::json(one));
+                text.push_str(&report::json(one));
+                text.push('\n');
             }
         }
-        Format::Junit => print!("{}", report::junit(&reports)),
+        Format::Junit => text.push_str(&report::junit(&reports, &invalid)),
     }
-    if invalid {
+    emit(&text);
+    if !invalid.is_empty() {
         ExitCode::from(2)
     } else if reports.iter().all(|r| r.passed) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// Writes a report to stdout. A reader that closed the pipe early (`| head`)
+/// is not an error of the run, so the exit code stays the run's own.
+fn emit(text: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(error) = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        && error.kind() != std::io::ErrorKind::BrokenPipe
+    {
+        eprintln!("error: cannot write the report: {error}");
     }
 }
 

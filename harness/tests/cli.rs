@@ -448,3 +448,49 @@ fn clusters_line(scenario: &str) -> usize {
         .expect("the scenario has a clusters section")
         + 1
 }
+
+#[test]
+fn junit_reports_invalid_files_as_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        "version: 1\nname: \"bad \\u0001 name\"\ndescription: d\nsteps: [{nam: x}]\n",
+    )
+    .unwrap();
+    let output = harness()
+        .args(["run", "--format", "junit"])
+        .arg(&bad)
+        .arg(repo("scenarios/eks/issuer-not-registered.yaml"))
+        .output()
+        .unwrap();
+    let (stdout, _) = text(&output);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stdout.contains("errors=\"1\""), "{stdout}");
+    assert!(stdout.contains("<error message="), "{stdout}");
+    let mut reader = quick_xml::Reader::from_str(&stdout);
+    loop {
+        match reader.read_event() {
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(error) => panic!("the JUnit report is not well-formed: {error}\n{stdout}"),
+        }
+    }
+}
+
+#[test]
+fn run_survives_closed_stdout() {
+    let mut child = harness()
+        .args(["run"])
+        .arg(repo("scenarios"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the read end at once, as `| head -0` would.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

@@ -287,6 +287,34 @@ async fn untrusted_chain_needs_matching_thumbprint() {
 }
 
 #[tokio::test]
+async fn huge_max_age_is_capped() {
+    let remote = Remote::start().await;
+    Mock::given(method("GET"))
+        .and(path("/.well-known/openid-configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(remote.discovery()))
+        .mount(&remote.mock)
+        .await;
+    let jwks = Issuer::new(&remote.url(), vec![remote.key.clone()])
+        .jwks_json()
+        .to_owned();
+    Mock::given(method("GET"))
+        .and(path("/keys"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_string(jwks)
+                .insert_header("cache-control", "max-age=18446744073709551615"),
+        )
+        .mount(&remote.mock)
+        .await;
+    let harness = remote.harness(true, &[]).await;
+    for session in ["first", "second"] {
+        assume(&harness, ROLE, &remote.token(|_| {}), session)
+            .await
+            .expect("a huge max-age neither panics nor blocks the call");
+    }
+}
+
+#[tokio::test]
 async fn token_without_aud_is_named() {
     let remote = Remote::start().await;
     remote.serve_ok().await;

@@ -143,25 +143,35 @@ pub(super) fn list(call: &Call<'_>) -> Result<String, AwsError> {
     violations.length("pathPrefix", prefix, 1, MAX_PATH_LENGTH);
     let max_items = match call.params.get("MaxItems") {
         None => DEFAULT_MAX_ITEMS,
-        Some(text) => match text.parse::<usize>() {
-            Ok(n) if (1..=MAX_MAX_ITEMS).contains(&n) => n,
-            Ok(n) if n > MAX_MAX_ITEMS => {
-                violations.failed(
-                    "maxItems",
-                    text,
-                    "Member must have value less than or equal to 1000",
-                );
-                0
+        Some(text) => {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            let numeric = !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit());
+            match (numeric, text.parse::<i128>()) {
+                (_, Ok(n)) if (1..=MAX_MAX_ITEMS as i128).contains(&n) => n as usize,
+                (true, _) if !text.starts_with('-') && text != "0" => {
+                    violations.failed(
+                        "maxItems",
+                        text,
+                        "Member must have value less than or equal to 1000",
+                    );
+                    0
+                }
+                (true, _) => {
+                    violations.failed(
+                        "maxItems",
+                        text,
+                        "Member must have value greater than or equal to 1",
+                    );
+                    0
+                }
+                (false, _) => {
+                    // NOTE: AWS's answer to a non-number is not recorded; the
+                    // same invented message as for MaxSessionDuration.
+                    violations.failed("maxItems", text, "Member must be an integer");
+                    0
+                }
             }
-            _ => {
-                violations.failed(
-                    "maxItems",
-                    text,
-                    "Member must have value greater than or equal to 1",
-                );
-                0
-            }
-        },
+        }
     };
     let marker = call.params.get("Marker");
     violations.into_result()?;

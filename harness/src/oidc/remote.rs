@@ -35,6 +35,9 @@ use crate::world::REQUIRED_DISCOVERY_MEMBERS;
 /// Time STS gives each connection and each exchange with an issuer.
 /// NOTE: AWS documents no timeout; this value is the harness's own.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+/// Longest time fetched keys are reused, whatever `max-age` says.
+/// NOTE: AWS documents no cap; one day is the harness's choice.
+pub const MAX_CACHE_AGE: Duration = Duration::from_secs(86_400);
 /// Largest discovery document or JWKS read, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
@@ -165,7 +168,12 @@ pub async fn fetch_keys(
         chain: jwks.chain,
     });
     if let Some(max_age) = jwks.max_age {
-        cache.put(issuer, Instant::now() + max_age, fetched.clone());
+        // An issuer may send any max-age; the harness keeps keys at most a
+        // day, so a huge value cannot overflow the clock or pin stale keys.
+        let until = Instant::now().checked_add(max_age.min(MAX_CACHE_AGE));
+        if let Some(until) = until {
+            cache.put(issuer, until, fetched.clone());
+        }
     }
     Ok(fetched)
 }

@@ -116,6 +116,26 @@ pub fn load_str(path: &Path, text: &str) -> Result<Scenario, LoadError> {
     loader.scenario(file)
 }
 
+/// Largest trust-policy or manifests file a scenario may name, in bytes.
+const MAX_REFERENCED_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads a file a scenario names, refusing one larger than
+/// [`MAX_REFERENCED_FILE_BYTES`] (a device such as /dev/zero never ends).
+fn read_limited(path: &Path) -> Result<String, String> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut text = String::new();
+    file.take(MAX_REFERENCED_FILE_BYTES + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| e.to_string())?;
+    if text.len() as u64 > MAX_REFERENCED_FILE_BYTES {
+        return Err(format!(
+            "the file is larger than {MAX_REFERENCED_FILE_BYTES} bytes"
+        ));
+    }
+    Ok(text)
+}
+
 /// Lifetime of issuer tokens that name none: five minutes, as CI systems
 /// such as GitHub Actions issue them.
 pub const DEFAULT_ISSUER_TOKEN_LIFETIME: i64 = 300;
@@ -431,6 +451,18 @@ impl Loader<'_> {
         file: &super::file::FaultsFile,
         position: Option<Position>,
     ) -> Result<IssuerFaults, LoadError> {
+        for status in [file.discovery_status, file.jwks_status]
+            .into_iter()
+            .flatten()
+        {
+            if !(400..=599).contains(&status) {
+                return Err(self.error(
+                    position,
+                    format!("fault status {status} is not an HTTP error status"),
+                    Some("give a status from 400 to 599, such as 500 or 503".into()),
+                ));
+            }
+        }
         for member in &file.discovery_missing {
             if !REQUIRED_DISCOVERY_MEMBERS.contains(&member.as_str()) {
                 return Err(self.error(
@@ -490,7 +522,7 @@ impl Loader<'_> {
                     .parent()
                     .unwrap_or(Path::new("."))
                     .join(&file.value);
-                let text = std::fs::read_to_string(&full).map_err(|error| {
+                let text = read_limited(&full).map_err(|error| {
                     self.error(
                         at(file),
                         format!("cannot read manifests file {}: {error}", full.display()),
@@ -549,7 +581,7 @@ impl Loader<'_> {
                     .parent()
                     .unwrap_or(Path::new("."))
                     .join(&file.value);
-                let text = std::fs::read_to_string(&full).map_err(|error| {
+                let text = read_limited(&full).map_err(|error| {
                     self.error(
                         at(file),
                         format!("cannot read trust policy file {}: {error}", full.display()),

@@ -4,7 +4,20 @@
 
 use std::fmt::Write as _;
 
-use quick_xml::escape::escape;
+/// Escapes text for XML and replaces the characters XML 1.0 cannot hold
+/// (most control characters) with U+FFFD, so any scenario name gives a
+/// well-formed report.
+fn escape(text: &str) -> String {
+    let cleaned: String = text
+        .chars()
+        .map(|c| match c {
+            '\t' | '\n' | '\r' => c,
+            c if (c as u32) < 0x20 || c == '\u{fffe}' || c == '\u{ffff}' => '\u{fffd}',
+            c => c,
+        })
+        .collect();
+    quick_xml::escape::escape(&cleaned).into_owned()
+}
 
 use super::run::{ScenarioReport, StepReport};
 use crate::sts::Decision;
@@ -130,19 +143,48 @@ pub fn json(report: &ScenarioReport) -> String {
     serde_json::to_string(report).unwrap_or_default()
 }
 
+/// A file that could not be loaded, for the reports.
+pub struct InvalidFile {
+    pub path: String,
+    pub message: String,
+}
+
+/// One JSON object for a file that could not be loaded.
+pub fn json_invalid(file: &InvalidFile) -> String {
+    serde_json::json!({"path": file.path, "passed": false, "error": file.message}).to_string()
+}
+
 /// A JUnit XML document with one testsuite per scenario and one testcase
-/// per step.
-pub fn junit(reports: &[ScenarioReport]) -> String {
-    let tests: usize = reports.iter().map(|r| r.steps.len()).sum();
+/// per step, and one testsuite with an `error` per file that could not be
+/// loaded, so a CI system reading only the XML sees it.
+pub fn junit(reports: &[ScenarioReport], invalid: &[InvalidFile]) -> String {
+    let tests: usize = reports.iter().map(|r| r.steps.len()).sum::<usize>() + invalid.len();
     let failures: usize = reports
         .iter()
         .map(|r| r.steps.iter().filter(|s| !s.passed).count())
         .sum();
+    let errors = invalid.len();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"oidc-sts-harness\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\">"
+        "<testsuites name=\"oidc-sts-harness\" tests=\"{tests}\" failures=\"{failures}\" errors=\"{errors}\">"
     );
+    for file in invalid {
+        let (path, message) = (escape(&file.path), escape(&file.message));
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{path}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" file=\"{path}\">"
+        );
+        let _ = writeln!(
+            out,
+            "    <testcase name=\"load\" classname=\"{path}\" file=\"{path}\">"
+        );
+        let _ = writeln!(
+            out,
+            "      <error message=\"{message}\" type=\"invalid-scenario\">{message}</error>"
+        );
+        out.push_str("    </testcase>\n  </testsuite>\n");
+    }
     for report in reports {
         let failed = report.steps.iter().filter(|s| !s.passed).count();
         let _ = writeln!(
