@@ -198,15 +198,14 @@ pub fn build_state(scenario: &Scenario, clock: Arc<dyn Clock>) -> Result<Arc<App
         world.set_partition(account, partition);
     }
     let now = clock.now();
+    let world_error = |message: String| LoadError {
+        path: scenario.path.clone(),
+        position: None,
+        message,
+        hint: None,
+    };
     for cluster in &spec.clusters {
-        world
-            .add_cluster(cluster, now)
-            .map_err(|message| LoadError {
-                path: scenario.path.clone(),
-                position: None,
-                message,
-                hint: None,
-            })?;
+        world.add_cluster(cluster, now).map_err(world_error)?;
     }
     for (name, objects) in &spec.kube {
         if let Some(cluster) = world.cluster_mut(name) {
@@ -216,12 +215,7 @@ pub fn build_state(scenario: &Scenario, clock: Arc<dyn Clock>) -> Result<Arc<App
     for issuer in &spec.issuers {
         world
             .add_issuer_with_keys(&issuer.url, &issuer.keys)
-            .map_err(|message| LoadError {
-                path: scenario.path.clone(),
-                position: None,
-                message,
-                hint: None,
-            })?;
+            .map_err(world_error)?;
     }
     for (url, faults) in &spec.faults {
         world.set_faults(url, faults.clone());
