@@ -35,13 +35,13 @@ use crate::world::REQUIRED_DISCOVERY_MEMBERS;
 /// Time STS gives each connection and each exchange with an issuer.
 /// NOTE: AWS documents no timeout; this value is the harness's own.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
-/// Longest time fetched keys are reused, whatever `max-age` says.
+/// Maximum time fetched keys are reused, whatever `max-age` requests.
 /// NOTE: AWS documents no cap; one day is the harness's choice.
 pub const MAX_CACHE_AGE: Duration = Duration::from_secs(86_400);
 /// Largest discovery document or JWKS read, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
-/// How the harness reaches issuers it does not host.
+/// Settings for reaching issuers the harness does not host.
 #[derive(Clone)]
 pub struct RemoteConfig {
     /// Roots every chain is checked against: the system's, the harness's
@@ -88,7 +88,7 @@ pub struct RemoteKeys {
     pub chain: ChainFacts,
 }
 
-/// Why an issuer's keys could not be fetched.
+/// A failure to fetch an issuer's keys.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
     #[error("cannot connect to {0}: {1}")]
@@ -230,7 +230,7 @@ struct Fetched {
     max_age: Option<Duration>,
 }
 
-/// Sends one HTTPS GET and returns the body of a 200 answer.
+/// Sends one HTTPS GET and returns the body of a 200 response.
 async fn get(url: &str, config: &RemoteConfig) -> Result<Fetched, FetchError> {
     let uri: Uri = url
         .parse()

@@ -21,7 +21,7 @@ use crate::state::{AppState, ServerOptions};
 use crate::sts::{self, Decision, WebIdentityCall};
 use crate::world::World;
 
-/// How one scenario went.
+/// The result of one scenario.
 #[derive(Debug, Clone, Serialize)]
 pub struct ScenarioReport {
     pub name: String,
@@ -31,7 +31,7 @@ pub struct ScenarioReport {
     pub steps: Vec<StepReport>,
 }
 
-/// How one step went.
+/// The result of one step.
 #[derive(Debug, Clone, Serialize)]
 pub struct StepReport {
     pub name: String,
@@ -51,7 +51,7 @@ pub struct StepReport {
     pub decision: Option<Arc<Decision>>,
 }
 
-/// What a step produced.
+/// The outcome of a step.
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "result", rename_all = "kebab-case")]
 pub enum Actual {
@@ -75,7 +75,7 @@ pub enum Actual {
     Clock {
         now: String,
     },
-    /// The world changed as the step said.
+    /// The world changed as the step requested.
     Changed {
         what: String,
     },

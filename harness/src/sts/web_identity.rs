@@ -29,11 +29,11 @@ use crate::world::{OidcProvider, Role, ServedChain};
 
 /// Session length when the call names none, in seconds.
 pub const DEFAULT_DURATION_SECONDS: i64 = 3600;
-/// Shortest session STS grants, in seconds.
+/// Minimum session length STS grants, in seconds.
 pub const MIN_DURATION_SECONDS: i64 = 900;
-/// Longest session STS grants, in seconds.
+/// Maximum session length STS grants, in seconds.
 pub const MAX_DURATION_SECONDS: i64 = 43_200;
-/// Longest web identity token STS accepts, in characters.
+/// Maximum length of a web identity token STS accepts, in characters.
 pub const MAX_TOKEN_LENGTH: usize = 20_000;
 const MIN_TOKEN_LENGTH: usize = 4;
 const MIN_ARN_LENGTH: usize = 20;
@@ -45,8 +45,8 @@ const SESSION_NAME_PATTERN: &str = r"[\w+=,.@-]*";
 /// Claims STS requires in every web identity token.
 const REQUIRED_CLAIMS: [&str; 4] = ["iss", "sub", "aud", "exp"];
 
-/// One AssumeRoleWithWebIdentity request and what the transport tells
-/// about it.
+/// One AssumeRoleWithWebIdentity request and the facts its transport
+/// provides.
 pub struct WebIdentityCall<'a> {
     pub params: &'a Params,
     pub request_id: &'a str,
@@ -58,7 +58,7 @@ pub struct WebIdentityCall<'a> {
     pub region: String,
 }
 
-/// What a successful call returns.
+/// The result of a successful call.
 #[derive(Debug, Clone)]
 pub struct Granted {
     pub credentials: Credentials,
