@@ -365,6 +365,22 @@ else
     else
         fail "AssumedRoleUser.AssumedRoleId is the role id and the session name" "actual: $ROLE_ID"
     fi
+
+    # The issued credentials sign a GetCallerIdentity that the harness
+    # verifies; the CLI signs with SigV4 as it would against AWS.
+    if AWS_ACCESS_KEY_ID=$ACCESS_KEY_ID \
+        AWS_SECRET_ACCESS_KEY=$(json_get Credentials.SecretAccessKey <<<"$RESULT") \
+        AWS_SESSION_TOKEN=$(json_get Credentials.SessionToken <<<"$RESULT") \
+        aws --endpoint-url "$ENDPOINT" sts get-caller-identity --query Arn --output text \
+        >"$WORK/aws.stdout" 2>"$WORK/aws.stderr" </dev/null; then
+        AWS_STATUS=0
+    else
+        AWS_STATUS=$?
+    fi
+    AWS_OUT=$(cat "$WORK/aws.stdout")
+    AWS_ERR=$(cat "$WORK/aws.stderr")
+    check_output "get-caller-identity with the issued credentials prints the assumed-role ARN" \
+        "arn:aws:sts::$ACCOUNT:assumed-role/$ROLE_NAME/demo"
 fi
 
 # --- Rejected web identity requests -------------------------------------------

@@ -168,7 +168,7 @@ async fn query(state: Arc<AppState>, request: Request, host: &str) -> Response {
         params.merge_missing(Params::decode(query.as_bytes()));
     }
     let service = service_for(host, &params);
-    match dispatch(&state, &parts, &params, service, host, &request_id).await {
+    match dispatch(&state, &parts, &body, &params, service, host, &request_id).await {
         Ok(Reply::Xml(xml)) => xml_response(xml, &request_id),
         Ok(Reply::Sts(granted, decided_by)) => {
             let mut response = if wants_json {
@@ -201,6 +201,7 @@ type Failure = (AwsError, Option<&'static str>);
 async fn dispatch(
     state: &AppState,
     parts: &axum::http::request::Parts,
+    body: &[u8],
     params: &Params,
     service: Service,
     host: &str,
@@ -245,6 +246,17 @@ async fn dispatch(
         ));
     }
     match service {
+        Service::Sts if action == "GetCallerIdentity" => {
+            let signed = sts::caller::SignedRequest {
+                method: &parts.method,
+                uri: &parts.uri,
+                headers: &parts.headers,
+                body,
+            };
+            sts::caller::get_caller_identity(state, &signed, request_id)
+                .map(Reply::Xml)
+                .map_err(|e| (e, None))
+        }
         Service::Sts => {
             let source_ip = parts
                 .extensions

@@ -14,6 +14,7 @@
 //!   reports match their snapshots.
 
 mod attacks;
+mod caller;
 mod flow;
 mod iam;
 mod issuer;

@@ -1,6 +1,7 @@
 //! STS: AssumeRoleWithWebIdentity, the issued credentials, and the decision
 //! record each call leaves behind.
 
+pub mod caller;
 pub mod credentials;
 mod error;
 pub mod response;
@@ -13,5 +14,5 @@ pub use web_identity::{Granted, WebIdentityCall, assume_role_with_web_identity};
 
 /// Whether `action` is an STS action the harness serves.
 pub fn serves(action: &str) -> bool {
-    action == "AssumeRoleWithWebIdentity"
+    matches!(action, "AssumeRoleWithWebIdentity" | "GetCallerIdentity")
 }
