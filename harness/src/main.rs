@@ -100,9 +100,10 @@ struct ThumbprintArgs {
     /// PEM file of the CA to trust, e.g. the one `serve --tls-listen` writes.
     #[arg(long)]
     cacert: Option<PathBuf>,
-    /// Connect to ADDR for HOST:PORT instead of resolving HOST, as curl's --resolve.
+    /// Connect to ADDR for HOST:PORT instead of resolving HOST, as curl's
+    /// --resolve (repeatable, for a jwks_uri on another host or port).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
-    resolve: Option<String>,
+    resolve: Vec<String>,
 }
 
 #[derive(Args)]

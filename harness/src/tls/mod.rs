@@ -33,8 +33,8 @@ pub use ca::{
 pub use resolver::{HostCertResolver, HostPredicate, server_config};
 pub use serve::serve_tls;
 pub use thumbprint::{
-    DISCOVERY_PATH, Thumbprint, ThumbprintError, fetch_thumbprint, parse_resolve,
-    run_thumbprint_command, thumbprint_of,
+    DISCOVERY_PATH, Thumbprint, ThumbprintError, fetch_thumbprint, fetch_thumbprint_resolving,
+    parse_resolve, run_thumbprint_command, thumbprint_of,
 };
 
 /// Returns the certificate authority of `seed`, generating it on first use.

@@ -493,7 +493,7 @@ async fn run_thumbprint_command_prints_hex() {
     let line = run_thumbprint_command(
         &server.url(""),
         Some(server.root_pem.clone()),
-        Some(server.curl_resolve()),
+        vec![server.curl_resolve()],
     )
     .await
     .expect("run the thumbprint command");
@@ -517,7 +517,7 @@ async fn run_thumbprint_command_error_shows_cause() {
 
     let url = format!("https://{HOST}:{port}");
     let resolve = format!("{HOST}:{port}:127.0.0.1");
-    let message = run_thumbprint_command(&url, Some(root), Some(resolve))
+    let message = run_thumbprint_command(&url, Some(root), vec![resolve])
         .await
         .expect_err("nothing listens on the port")
         .to_string();

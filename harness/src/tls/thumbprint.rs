@@ -140,11 +140,24 @@ pub async fn fetch_thumbprint(
     cacert: Option<&Path>,
     resolve: Option<(String, u16, IpAddr)>,
 ) -> Result<Thumbprint, ThumbprintError> {
+    fetch_thumbprint_resolving(url, cacert, resolve.as_slice()).await
+}
+
+/// Does what [`fetch_thumbprint`] does with any number of address
+/// overrides, for a `jwks_uri` on another host or port than the issuer.
+pub async fn fetch_thumbprint_resolving(
+    url: &str,
+    cacert: Option<&Path>,
+    resolve: &[(String, u16, IpAddr)],
+) -> Result<Thumbprint, ThumbprintError> {
     let discovery = Endpoint::parse(&discovery_url(url)?)?;
     let config = client_config(cacert)?;
-    let resolve = resolve.map(|(host, port, addr)| (host.to_ascii_lowercase(), port, addr));
+    let resolve: Vec<Resolve> = resolve
+        .iter()
+        .map(|(host, port, addr)| (host.to_ascii_lowercase(), *port, *addr))
+        .collect();
 
-    let tls = connect(&discovery, &config, resolve.as_ref()).await?;
+    let tls = connect(&discovery, &config, &resolve).await?;
     let issuer_chain = presented_chain(&tls, &discovery)?;
     let body = get(tls, &discovery).await?;
     let jwks_uri = jwks_uri_of(&body, &discovery.url)?;
@@ -157,7 +170,7 @@ pub async fn fetch_thumbprint(
         jwks.authority = discovery.authority.clone();
     }
 
-    let tls = connect(&jwks, &config, resolve.as_ref()).await?;
+    let tls = connect(&jwks, &config, &resolve).await?;
     let chain = presented_chain(&tls, &jwks)?;
     Ok(Thumbprint {
         sha1_hex: thumbprint_of(last_of(&chain)),
@@ -178,12 +191,15 @@ pub async fn fetch_thumbprint(
 pub async fn run_thumbprint_command(
     url: &str,
     cacert: Option<PathBuf>,
-    resolve: Option<String>,
+    resolve: Vec<String>,
 ) -> anyhow::Result<String> {
-    let resolve = resolve.as_deref().map(parse_resolve).transpose()?;
+    let resolve = resolve
+        .iter()
+        .map(|text| parse_resolve(text))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     // The cause goes into the message itself, so that it is shown however
     // the caller formats the error.
-    let thumbprint = fetch_thumbprint(url, cacert.as_deref(), resolve)
+    let thumbprint = fetch_thumbprint_resolving(url, cacert.as_deref(), &resolve)
         .await
         .map_err(|error| anyhow::anyhow!("failed to fetch the thumbprint of {url}: {error}"))?;
     Ok(thumbprint.thumbprint_list().join(" "))
@@ -357,10 +373,11 @@ fn client_config(cacert: Option<&Path>) -> Result<Arc<ClientConfig>, ThumbprintE
 async fn connect(
     endpoint: &Endpoint,
     config: &Arc<ClientConfig>,
-    resolve: Option<&Resolve>,
+    resolve: &[Resolve],
 ) -> Result<TlsStream<TcpStream>, ThumbprintError> {
     let overridden = resolve
-        .filter(|(host, port, _)| *host == endpoint.host && *port == endpoint.port)
+        .iter()
+        .find(|(host, port, _)| *host == endpoint.host && *port == endpoint.port)
         .map(|(_, port, addr)| SocketAddr::new(*addr, *port));
     let addr_text = overridden.map_or_else(|| "its DNS address".to_owned(), |a| a.to_string());
     let connect_error = |reason: String| ThumbprintError::Connect {
