@@ -25,7 +25,7 @@ pub const DEFAULT_PARTITION: &str = "aws";
 /// Kubernetes version reported by DescribeCluster.
 pub const CLUSTER_VERSION: &str = "1.33";
 
-/// What a cluster is created from.
+/// The description a cluster is created from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClusterSpec {
     pub name: String,
@@ -140,7 +140,7 @@ impl ClusterSpec {
     }
 }
 
-/// Whether the text has the shape of an AWS region: lower-case words joined
+/// Checks that the text has the shape of an AWS region: lower-case words joined
 /// by `-`, ending in a number, such as `us-east-1` or `us-gov-west-1`.
 fn is_region(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
@@ -158,7 +158,7 @@ fn is_cluster_name(name: &str) -> bool {
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// Whether the text is an EKS issuer id: 32 upper-case hex digits.
+/// Checks that the text is an EKS issuer id: 32 upper-case hex digits.
 pub fn is_cluster_id(id: &str) -> bool {
     id.len() == 32
         && id
@@ -182,7 +182,7 @@ pub fn issuer_url(partition: &str, region: &str, id: &str) -> String {
 pub struct IssuerFaults {
     /// No connection to the issuer host succeeds.
     pub unreachable: bool,
-    /// The issuer answers after STS has given up.
+    /// The issuer responds only after STS has given up.
     pub slow: bool,
     /// HTTP status of the discovery document, when not 200.
     pub discovery_status: Option<u16>,

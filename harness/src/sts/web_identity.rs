@@ -530,11 +530,11 @@ impl<'a> Run<'a> {
     fn provider_hint(&self, account: &str, iss: &str) -> String {
         let world = self.state.read();
         let near = world.account(account).and_then(|account| {
-            let wanted = iss.trim_end_matches('/').to_ascii_lowercase();
+            let expected = iss.trim_end_matches('/').to_ascii_lowercase();
             account
                 .providers
                 .values()
-                .find(|p| p.issuer_url().trim_end_matches('/').to_ascii_lowercase() == wanted)
+                .find(|p| p.issuer_url().trim_end_matches('/').to_ascii_lowercase() == expected)
         });
         if let Some(provider) = near {
             return format!(
