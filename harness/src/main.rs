@@ -311,7 +311,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 /// Binds the HTTPS listener, writes the CA file and prints the two lines
-/// that say HTTPS is ready.
+/// that report HTTPS is ready.
 async fn start_tls(
     addr: SocketAddr,
     ca_file: &std::path::Path,
@@ -652,7 +652,7 @@ async fn token(args: TokenArgs) -> anyhow::Result<()> {
         bail!("the harness rejected the token request ({status}): {message}");
     }
     let Some(token) = reply["token"].as_str() else {
-        bail!("the harness answered without a token: {reply}");
+        bail!("the harness responded without a token: {reply}");
     };
     println!("{token}");
     Ok(())

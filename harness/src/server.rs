@@ -39,7 +39,7 @@ pub fn app(state: Arc<AppState>) -> Router {
     )
 }
 
-/// The answer when a handler panics: a bug in the harness, never the
+/// The response when a handler panics: a bug in the harness, never the
 /// client's fault, so it is logged as an error and sent in AWS's shape for
 /// an internal failure rather than as a dropped connection.
 fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
@@ -432,16 +432,8 @@ async fn mint_token(state: Arc<AppState>, request: Request) -> Response {
     if let Some(lifetime) = mint.expires_in {
         token_request.lifetime_seconds = lifetime;
     }
-    token_request.service_account_uid = cluster
-        .kube
-        .service_account_uid(&mint.namespace, &mint.service_account)
-        .map(str::to_owned);
-    token_request.pod_uid = mint
-        .pod
-        .as_deref()
-        .and_then(|pod| cluster.kube.pod_uid(&mint.namespace, pod))
-        .map(str::to_owned);
     token_request.pod = mint.pod;
+    cluster.kube.fill_uids(&mut token_request);
     let issuer = cluster.issuer.clone();
     let seed = world.seed();
     drop(world);
@@ -476,7 +468,7 @@ fn decisions(state: &AppState, request_id: Option<&str>) -> Response {
 }
 
 /// The discovery document with some members left out, for an issuer whose
-/// scenario says they are missing.
+/// scenario lists them as missing.
 fn without_members(document: &str, missing: &[String]) -> String {
     let mut value: serde_json::Value = serde_json::from_str(document).unwrap_or_default();
     if let Some(members) = value.as_object_mut() {

@@ -139,6 +139,19 @@ impl KubeObjects {
         object.metadata.uid.as_deref()
     }
 
+    /// Sets the uids of the request's service account and pod from their
+    /// manifests, where this cluster has them; others keep derived uids.
+    pub fn fill_uids(&self, request: &mut crate::oidc::mint::TokenRequest) {
+        request.service_account_uid = self
+            .service_account_uid(&request.namespace, &request.service_account)
+            .map(str::to_owned);
+        request.pod_uid = request
+            .pod
+            .as_deref()
+            .and_then(|pod| self.pod_uid(&request.namespace, pod))
+            .map(str::to_owned);
+    }
+
     /// The uid a manifest gives a pod.
     pub fn pod_uid(&self, namespace: &str, name: &str) -> Option<&str> {
         let object = self.pods.get(&(namespace.to_owned(), name.to_owned()))?;

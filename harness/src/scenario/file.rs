@@ -64,7 +64,7 @@ pub struct FaultsFile {
     /// No connection to the issuer host succeeds.
     #[serde(default)]
     pub unreachable: bool,
-    /// The issuer answers after STS has given up.
+    /// The issuer responds only after STS has given up.
     #[serde(default)]
     pub slow: bool,
     /// HTTP status of the discovery document.
@@ -235,7 +235,7 @@ pub struct IssuerFile {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderFile {
-    /// Account that holds the provider (the default account when absent).
+    /// Account that owns the provider (the default account when absent).
     #[serde(default)]
     pub account: Option<String>,
     /// Provider URL as passed to CreateOpenIDConnectProvider; give this or `cluster`.
@@ -262,7 +262,7 @@ pub struct ProviderFile {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleFile {
-    /// Account that holds the role (the default account when absent).
+    /// Account that owns the role (the default account when absent).
     #[serde(default)]
     pub account: Option<String>,
     /// Role name.
@@ -271,7 +271,7 @@ pub struct RoleFile {
     /// Role path (`/` when absent).
     #[serde(default)]
     pub path: Option<String>,
-    /// Longest session the role allows, in seconds (3600 when absent).
+    /// Maximum session the role allows, in seconds (3600 when absent).
     #[serde(default)]
     pub max_session_duration: Option<u32>,
     /// Role description.

@@ -517,18 +517,7 @@ impl Loader<'_> {
                 (result, at(inline))
             }
             (None, Some(file)) => {
-                let full = self
-                    .path
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .join(&file.value);
-                let text = read_limited(&full).map_err(|error| {
-                    self.error(
-                        at(file),
-                        format!("cannot read manifests file {}: {error}", full.display()),
-                        None,
-                    )
-                })?;
+                let text = self.read_relative(file, "manifests")?;
                 (KubeObjects::from_yaml(&text), at(file))
             }
             (Some(inline), Some(_)) => {
@@ -544,6 +533,23 @@ impl Loader<'_> {
                 position,
                 format!("invalid manifest in cluster {:?}: {error}", cluster.name.value),
                 Some("the harness reads ServiceAccount and Pod manifests (apiVersion v1) as kubectl would".into()),
+            )
+        })
+    }
+
+    /// Reads a file named relative to the scenario file; `what` names its
+    /// role in the error message.
+    fn read_relative(&self, file: &Spanned<String>, what: &str) -> Result<String, LoadError> {
+        let full = self
+            .path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(&file.value);
+        read_limited(&full).map_err(|error| {
+            self.error(
+                at(file),
+                format!("cannot read {what} file {}: {error}", full.display()),
+                None,
             )
         })
     }
@@ -575,21 +581,7 @@ impl Loader<'_> {
                 };
                 (text, at(policy))
             }
-            (None, Some(file)) => {
-                let full = self
-                    .path
-                    .parent()
-                    .unwrap_or(Path::new("."))
-                    .join(&file.value);
-                let text = read_limited(&full).map_err(|error| {
-                    self.error(
-                        at(file),
-                        format!("cannot read trust policy file {}: {error}", full.display()),
-                        None,
-                    )
-                })?;
-                (text, at(file))
-            }
+            (None, Some(file)) => (self.read_relative(file, "trust policy")?, at(file)),
             _ => {
                 return Err(self.error(
                     at(&role.name),

@@ -527,21 +527,18 @@ fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> Result<
                 .iter()
                 .find(|c| &c.name == cluster)
                 .map(|c| &c.kube);
-            let request = TokenRequest {
+            let mut request = TokenRequest {
                 namespace: namespace.clone(),
                 service_account: service_account.clone(),
                 audiences: spec.audiences.clone(),
                 lifetime_seconds: spec.lifetime,
                 pod: spec.pod.clone(),
-                service_account_uid: kube
-                    .and_then(|k| k.service_account_uid(namespace, service_account))
-                    .map(str::to_owned),
-                pod_uid: spec
-                    .pod
-                    .as_deref()
-                    .and_then(|pod| kube.and_then(|k| k.pod_uid(namespace, pod)))
-                    .map(str::to_owned),
+                service_account_uid: None,
+                pod_uid: None,
             };
+            if let Some(kube) = kube {
+                kube.fill_uids(&mut request);
+            }
             let claims = mint::projected_claims(&issuer, world.seed(), issued, &request);
             (issuer, claims)
         }
