@@ -18,7 +18,8 @@
 //! - [`scenario`]: scenario files, their runner and reporters.
 //! - [`oidc`]: issuer keys, documents, token minting and parsing.
 //! - [`world`]: accounts, clusters, providers, roles.
-//! - [`kube`]: the clusters' service accounts and pods, from manifests.
+//! - [`kube`]: the clusters' service accounts, pods and Deployments, the pod
+//!   identity webhook that mutates pods, and the tokens of their volumes.
 //! - [`tls`]: the HTTPS listener for issuers, its CA chain, thumbprints.
 //! - [`clock`], [`seed`]: the injected time and deterministic derivation.
 //! - [`Harness`]: start a server in-process, for other projects' tests.

@@ -42,6 +42,80 @@ enum Command {
     /// Print the thumbprint IAM computes for an issuer: the SHA-1 of the last
     /// certificate the jwks_uri host presents.
     Thumbprint(ThumbprintArgs),
+    /// Change a running harness's Kubernetes objects as kubectl would.
+    Kube(KubeArgs),
+    /// Show a running harness's pods as stored, after the pod identity webhook.
+    Pod(PodArgs),
+}
+
+#[derive(Args)]
+struct KubeArgs {
+    #[command(subcommand)]
+    command: KubeCommand,
+}
+
+/// The server and cluster a kube or pod command acts on.
+#[derive(Args)]
+struct KubeTarget {
+    /// URL of a running harness, e.g. http://127.0.0.1:7460.
+    #[arg(long)]
+    endpoint: String,
+    /// Cluster whose objects change; may be left out when the harness serves one.
+    #[arg(long)]
+    cluster: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum KubeCommand {
+    /// Create or update the objects of a manifest file, as `kubectl apply -f`.
+    Apply {
+        #[command(flatten)]
+        target: KubeTarget,
+        /// Multi-document YAML of ServiceAccounts, Pods and Deployments; `-` reads stdin.
+        #[arg(short = 'f', long = "filename", value_name = "FILE")]
+        file: PathBuf,
+    },
+    /// Delete the objects of a manifest file, or one object named KIND NS/NAME.
+    Delete {
+        #[command(flatten)]
+        target: KubeTarget,
+        /// Manifests whose objects to delete; `-` reads stdin.
+        #[arg(short = 'f', long = "filename", value_name = "FILE", conflicts_with_all = ["kind", "reference"])]
+        file: Option<PathBuf>,
+        /// serviceaccount, pod or deployment (kubectl's short names work too).
+        #[arg(required_unless_present = "file", requires = "reference")]
+        kind: Option<String>,
+        /// NAMESPACE/NAME of the object.
+        #[arg(value_name = "NS/NAME")]
+        reference: Option<String>,
+    },
+    /// Re-create the pods of the Deployment NS/NAME, or the bare pod NS/NAME,
+    /// so that the pod identity webhook runs on them again.
+    RolloutRestart {
+        #[command(flatten)]
+        target: KubeTarget,
+        /// NAMESPACE/NAME of the Deployment or pod.
+        #[arg(value_name = "NS/NAME")]
+        reference: String,
+    },
+}
+
+#[derive(Args)]
+struct PodArgs {
+    #[command(subcommand)]
+    command: PodCommand,
+}
+
+#[derive(Subcommand)]
+enum PodCommand {
+    /// Print the stored pod as YAML, with what the webhook added.
+    Show {
+        #[command(flatten)]
+        target: KubeTarget,
+        /// NAMESPACE/NAME of the pod.
+        #[arg(value_name = "NS/NAME")]
+        reference: String,
+    },
 }
 
 #[derive(Args)]
@@ -198,11 +272,15 @@ fn main() -> ExitCode {
     let cli = match cli.command {
         Command::Run(args) => return run(args),
         Command::Explain(args) => return explain(args),
+        Command::Kube(args) => return runtime.block_on(kube(args.command)),
+        Command::Pod(args) => return runtime.block_on(pod(args.command)),
         command => Cli { command },
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(_) | Command::Explain(_) => unreachable!("handled above"),
+            Command::Run(_) | Command::Explain(_) | Command::Kube(_) | Command::Pod(_) => {
+                unreachable!("handled above")
+            }
             Command::Serve(args) => serve(args).await,
             Command::Token(args) => token(args).await,
             Command::Thumbprint(args) => {
@@ -656,4 +734,87 @@ async fn token(args: TokenArgs) -> anyhow::Result<()> {
     };
     println!("{token}");
     Ok(())
+}
+
+/// Reads a manifest file, or stdin for `-`.
+fn read_manifests(path: &std::path::Path) -> Result<String, String> {
+    if path == std::path::Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|error| format!("cannot read manifests from stdin: {error}"))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read manifest file {}: {error}", path.display()))
+}
+
+/// Runs a kube command; exit 0 when every change went through, 1 when the
+/// harness rejected one, 2 when the command could not run.
+async fn kube(command: KubeCommand) -> ExitCode {
+    use oidc_sts_harness::kube::client::{self, DeleteTarget};
+    let result = match command {
+        KubeCommand::Apply { target, file } => match read_manifests(&file) {
+            Ok(yaml) => client::apply(&target.endpoint, target.cluster.as_deref(), yaml).await,
+            Err(message) => Err(message),
+        },
+        KubeCommand::Delete {
+            target,
+            file,
+            kind,
+            reference,
+        } => {
+            let what = match (file, kind, reference) {
+                (Some(file), _, _) => read_manifests(&file).map(DeleteTarget::Manifests),
+                (None, Some(kind), Some(reference)) => Ok(DeleteTarget::Object { kind, reference }),
+                _ => Err("name the objects with -f FILE or KIND NS/NAME".to_owned()),
+            };
+            match what {
+                Ok(what) => client::delete(&target.endpoint, target.cluster.as_deref(), what).await,
+                Err(message) => Err(message),
+            }
+        }
+        KubeCommand::RolloutRestart { target, reference } => {
+            client::rollout_restart(&target.endpoint, target.cluster.as_deref(), &reference).await
+        }
+    };
+    match result {
+        Ok(output) => {
+            for line in &output.stdout {
+                println!("{line}");
+            }
+            for line in &output.stderr {
+                eprintln!("{line}");
+            }
+            if output.ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            }
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Runs a pod command.
+async fn pod(command: PodCommand) -> ExitCode {
+    let PodCommand::Show { target, reference } = command;
+    let result = oidc_sts_harness::kube::client::pod_show(
+        &target.endpoint,
+        target.cluster.as_deref(),
+        &reference,
+    )
+    .await;
+    match result {
+        Ok(yaml) => {
+            print!("{yaml}");
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(1)
+        }
+    }
 }

@@ -87,6 +87,9 @@ async fn route(State(state): State<Arc<AppState>>, request: Request) -> Response
         (Method::GET | Method::POST, "/") => query(state, request, &host).await,
         (Method::GET, p) if p.starts_with("/clusters/") => describe_cluster(&state, request.headers(), &p["/clusters/".len()..]),
         (Method::POST, "/_harness/token") => mint_token(state, request).await,
+        (Method::POST | Method::GET, p) if p.starts_with(crate::kube::http::PREFIX) => {
+            crate::kube::http::handle(state, request).await
+        }
         (Method::GET, "/_harness/decisions") => decisions(&state, None),
         (Method::GET, p) if p.starts_with("/_harness/decisions/") => {
             decisions(&state, Some(&p["/_harness/decisions/".len()..]))
@@ -381,7 +384,8 @@ fn describe_cluster(state: &AppState, headers: &HeaderMap, name: &str) -> Respon
 struct MintRequest {
     cluster: String,
     namespace: String,
-    service_account: String,
+    #[serde(default)]
+    service_account: Option<String>,
     #[serde(default)]
     audiences: Vec<String>,
     expires_in: Option<i64>,
@@ -425,22 +429,70 @@ async fn mint_token(state: Arc<AppState>, request: Request) -> Response {
             ),
         );
     };
-    let mut token_request = TokenRequest::new(&mint.namespace, &mint.service_account);
+    let now = state.now();
+    let stored_pod = mint
+        .pod
+        .as_deref()
+        .and_then(|pod| cluster.kube.pod(&mint.namespace, pod));
+    let pod_account = stored_pod.and_then(|pod| pod.spec.as_ref()?.service_account_name.clone());
+    let service_account = match (&mint.service_account, &pod_account) {
+        (Some(requested), Some(actual)) if requested != actual => {
+            return harness_error(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "pod {}/{} runs as service account {actual:?}, not {requested:?}; leave service_account out or name the pod's",
+                    mint.namespace,
+                    mint.pod.as_deref().unwrap_or_default()
+                ),
+            );
+        }
+        (Some(requested), _) => requested.clone(),
+        (None, Some(actual)) => actual.clone(),
+        (None, None) => {
+            return harness_error(
+                StatusCode::BAD_REQUEST,
+                "invalid token request: service_account is missing; it may be left out only when pod names a pod of the cluster",
+            );
+        }
+    };
+    // A pod with a token volume gets the token its volume holds now, unless
+    // the request sets the audience or lifetime itself.
+    let from_volume = stored_pod
+        .filter(|pod| crate::kube::token::token_projection(pod).is_some())
+        .and_then(|_| {
+            let pod = mint.pod.as_deref()?;
+            crate::kube::token::current_request(&cluster.kube, &mint.namespace, pod, now).ok()
+        });
+    let (mut token_request, mut issued) = match from_volume {
+        Some((request, issued)) => (request, issued),
+        None => {
+            let mut request = TokenRequest::new(&mint.namespace, &service_account);
+            request.pod = mint.pod;
+            cluster.kube.fill_uids(&mut request);
+            (request, now)
+        }
+    };
     if !mint.audiences.is_empty() {
         token_request.audiences = mint.audiences;
+        issued = now;
     }
     if let Some(lifetime) = mint.expires_in {
         token_request.lifetime_seconds = lifetime;
+        issued = now;
     }
-    token_request.pod = mint.pod;
-    cluster.kube.fill_uids(&mut token_request);
     let issuer = cluster.issuer.clone();
     let seed = world.seed();
     drop(world);
-    let token = mint::mint(&issuer, seed, state.now(), &token_request);
+    let token = mint::mint(&issuer, seed, issued, &token_request);
+    let issued_at = issued.unix_timestamp();
     json_response(
         StatusCode::OK,
-        serde_json::json!({"token": token}).to_string(),
+        serde_json::json!({
+            "token": token,
+            "issued_at": issued_at,
+            "expires_at": issued_at.saturating_add(token_request.lifetime_seconds),
+        })
+        .to_string(),
     )
 }
 
@@ -479,7 +531,7 @@ fn without_members(document: &str, missing: &[String]) -> String {
     value.to_string()
 }
 
-fn harness_error(status: StatusCode, message: &str) -> Response {
+pub(crate) fn harness_error(status: StatusCode, message: &str) -> Response {
     json_response(status, serde_json::json!({"message": message}).to_string())
 }
 
@@ -493,7 +545,7 @@ fn host_name(headers: &HeaderMap) -> Option<String> {
     Some(name.to_ascii_lowercase())
 }
 
-fn json_response(status: StatusCode, body: String) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
     let mut response = (status, Body::from(body)).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -1,24 +1,119 @@
-//! Kubernetes objects of an emulated cluster: ServiceAccounts and Pods read
-//! from ordinary manifests into the typed structs of `k8s-openapi`.
+//! Kubernetes objects of an emulated cluster: ServiceAccounts, Pods and
+//! Deployments read from ordinary manifests into the typed structs of
+//! `k8s-openapi`, and changed as `kubectl apply`, `delete` and
+//! `rollout restart` change them.
 //!
-//! Tokens minted for a service account or pod that a manifest defines carry
-//! that object's uid, as a kube-apiserver's tokens do.
+//! A pod passes the ServiceAccount admission check and the pod identity
+//! webhook ([`webhook`]) when it is created, and only then; the stored pod
+//! is the mutated one. Deployments own pods named as the ReplicaSet
+//! controller names them. [`token`] mints the projected token a pod's
+//! `aws-iam-token` volume holds.
 
-use std::collections::BTreeMap;
+pub mod client;
+pub mod http;
+mod store;
+pub mod token;
+pub mod webhook;
 
+use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use serde_json::Value;
 
+pub use store::{Admission, Applied, KubeError, KubeObjects, Reason, split_reference};
+
 /// Namespace of objects whose manifest names none.
 pub const DEFAULT_NAMESPACE: &str = "default";
+/// Service account of pods that name none; every namespace has it.
+pub const DEFAULT_SERVICE_ACCOUNT: &str = "default";
 /// Kinds the harness reads, with the apiVersion each must carry.
-const KINDS: [(&str, &str); 2] = [("ServiceAccount", "v1"), ("Pod", "v1")];
+const KINDS: [(&str, &str); 3] = [
+    ("ServiceAccount", "v1"),
+    ("Pod", "v1"),
+    ("Deployment", "apps/v1"),
+];
 
-/// The objects of one cluster, by namespace and name.
-#[derive(Debug, Clone, Default)]
-pub struct KubeObjects {
-    pub service_accounts: BTreeMap<(String, String), ServiceAccount>,
-    pub pods: BTreeMap<(String, String), Pod>,
+/// One object of a manifest, typed, with the document it was read from
+/// (the last-applied configuration `kubectl apply` compares against).
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub object: Object,
+    pub document: Value,
+}
+
+/// A typed object.
+#[derive(Debug, Clone)]
+pub enum Object {
+    ServiceAccount(Box<ServiceAccount>),
+    Pod(Box<Pod>),
+    Deployment(Box<Deployment>),
+}
+
+/// The kinds a command can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    ServiceAccount,
+    Pod,
+    Deployment,
+}
+
+impl Kind {
+    /// Reads a kind as kubectl accepts it on the command line: singular,
+    /// plural, short name or `deployment.apps`.
+    pub fn parse(text: &str) -> Option<Kind> {
+        match text.to_ascii_lowercase().as_str() {
+            "serviceaccount" | "serviceaccounts" | "sa" => Some(Kind::ServiceAccount),
+            "pod" | "pods" | "po" => Some(Kind::Pod),
+            "deployment" | "deployments" | "deploy" | "deployment.apps" | "deployments.apps" => {
+                Some(Kind::Deployment)
+            }
+            _ => None,
+        }
+    }
+
+    /// The resource name kubectl prints in `KIND/NAME` lines.
+    pub fn resource(self) -> &'static str {
+        match self {
+            Kind::ServiceAccount => "serviceaccount",
+            Kind::Pod => "pod",
+            Kind::Deployment => "deployment.apps",
+        }
+    }
+
+    /// The plural resource name of API server messages.
+    pub fn plural(self) -> &'static str {
+        match self {
+            Kind::ServiceAccount => "serviceaccounts",
+            Kind::Pod => "pods",
+            Kind::Deployment => "deployments.apps",
+        }
+    }
+}
+
+impl Manifest {
+    /// The object's kind.
+    pub fn kind(&self) -> Kind {
+        match self.object {
+            Object::ServiceAccount(_) => Kind::ServiceAccount,
+            Object::Pod(_) => Kind::Pod,
+            Object::Deployment(_) => Kind::Deployment,
+        }
+    }
+
+    /// The object's namespace and name.
+    pub fn key(&self) -> (String, String) {
+        let metadata = match &self.object {
+            Object::ServiceAccount(sa) => &sa.metadata,
+            Object::Pod(pod) => &pod.metadata,
+            Object::Deployment(deployment) => &deployment.metadata,
+        };
+        (
+            metadata
+                .namespace
+                .clone()
+                .unwrap_or_else(|| DEFAULT_NAMESPACE.to_owned()),
+            metadata.name.clone().unwrap_or_default(),
+        )
+    }
 }
 
 /// Why a manifest cannot be read.
@@ -32,131 +127,107 @@ pub struct ManifestError {
     pub reason: String,
 }
 
-impl KubeObjects {
-    /// Reads manifests given as multi-document YAML text.
-    pub fn from_yaml(text: &str) -> Result<KubeObjects, ManifestError> {
-        let documents: Vec<Value> =
-            serde_saphyr::from_str_multiple(text).map_err(|error| ManifestError {
-                index: 0,
-                kind: String::new(),
-                reason: format!("invalid YAML: {error}"),
-            })?;
-        Self::from_documents(documents)
-    }
+/// Reads manifests given as multi-document YAML text.
+pub fn parse_yaml(text: &str) -> Result<Vec<Manifest>, ManifestError> {
+    let documents: Vec<Value> =
+        serde_saphyr::from_str_multiple(text).map_err(|error| ManifestError {
+            index: 0,
+            kind: String::new(),
+            reason: format!("invalid YAML: {error}"),
+        })?;
+    parse_documents(documents)
+}
 
-    /// Reads manifests given as parsed documents; empty documents (a
-    /// trailing `---`) are skipped.
-    pub fn from_documents(documents: Vec<Value>) -> Result<KubeObjects, ManifestError> {
-        let mut objects = KubeObjects::default();
-        for (position, document) in documents.into_iter().enumerate() {
-            if document.is_null() {
-                continue;
-            }
-            objects.add(position + 1, document)?;
+/// Reads manifests given as parsed documents; empty documents (a trailing
+/// `---`) are skipped. A `kind: List` document is read item by item, as
+/// kubectl reads it.
+pub fn parse_documents(documents: Vec<Value>) -> Result<Vec<Manifest>, ManifestError> {
+    let mut manifests = Vec::new();
+    for (position, document) in documents.into_iter().enumerate() {
+        if document.is_null() {
+            continue;
         }
-        Ok(objects)
-    }
-
-    fn add(&mut self, index: usize, document: Value) -> Result<(), ManifestError> {
-        let fail = |kind: String, reason: String| ManifestError {
-            index,
-            kind,
-            reason,
-        };
-        let kind = document
-            .get("kind")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let api_version = document
-            .get("apiVersion")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        let Some((_, expected_version)) = KINDS.iter().find(|(k, _)| *k == kind) else {
-            let supported: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
-            return Err(fail(
-                String::new(),
-                format!(
-                    "unsupported kind {kind:?}; the harness reads {}",
-                    supported.join(" and ")
-                ),
-            ));
-        };
-        let name = document
-            .pointer("/metadata/name")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .ok_or_else(|| fail(format!(" ({kind})"), "metadata.name is missing".into()))?;
-        let label = format!(" ({kind} {name})");
-        if api_version != *expected_version {
-            return Err(fail(
-                label,
-                format!("apiVersion is {api_version:?}; a {kind} is apiVersion {expected_version}"),
-            ));
-        }
-        let namespace = document
-            .pointer("/metadata/namespace")
-            .and_then(Value::as_str)
-            .unwrap_or(DEFAULT_NAMESPACE)
-            .to_owned();
-        let key = (namespace.clone(), name.clone());
-        match kind.as_str() {
-            "ServiceAccount" => {
-                let object: ServiceAccount =
-                    typed(document).map_err(|reason| fail(label.clone(), reason))?;
-                if self.service_accounts.insert(key, object).is_some() {
-                    return Err(fail(
-                        label,
-                        format!("ServiceAccount {namespace}/{name} is defined twice"),
-                    ));
-                }
+        if document.get("kind").and_then(Value::as_str) == Some("List") {
+            let items = document
+                .get("items")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for item in items {
+                manifests.push(parse_document(position + 1, item)?);
             }
-            _ => {
-                let object: Pod = typed(document).map_err(|reason| fail(label.clone(), reason))?;
-                if object.spec.is_none() {
-                    return Err(fail(
-                        label,
-                        "spec is missing; a Pod needs spec.containers".into(),
-                    ));
-                }
-                if self.pods.insert(key, object).is_some() {
-                    return Err(fail(
-                        label,
-                        format!("Pod {namespace}/{name} is defined twice"),
-                    ));
-                }
-            }
+            continue;
         }
-        Ok(())
+        manifests.push(parse_document(position + 1, document)?);
     }
+    Ok(manifests)
+}
 
-    /// The uid a manifest gives a service account.
-    pub fn service_account_uid(&self, namespace: &str, name: &str) -> Option<&str> {
-        let object = self
-            .service_accounts
-            .get(&(namespace.to_owned(), name.to_owned()))?;
-        object.metadata.uid.as_deref()
+fn parse_document(index: usize, document: Value) -> Result<Manifest, ManifestError> {
+    let fail = |kind: String, reason: String| ManifestError {
+        index,
+        kind,
+        reason,
+    };
+    let kind = document
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let api_version = document
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let Some((_, expected_version)) = KINDS.iter().find(|(k, _)| *k == kind) else {
+        let supported: Vec<&str> = KINDS.iter().map(|(k, _)| *k).collect();
+        return Err(fail(
+            String::new(),
+            format!(
+                "unsupported kind {kind:?}; the harness reads {}",
+                supported.join(", ")
+            ),
+        ));
+    };
+    let name = document
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| fail(format!(" ({kind})"), "metadata.name is missing".into()))?;
+    let label = format!(" ({kind} {name})");
+    if api_version != *expected_version {
+        return Err(fail(
+            label,
+            format!("apiVersion is {api_version:?}; a {kind} is apiVersion {expected_version}"),
+        ));
     }
-
-    /// Sets the uids of the request's service account and pod from their
-    /// manifests, where this cluster has them; others keep derived uids.
-    pub fn fill_uids(&self, request: &mut crate::oidc::mint::TokenRequest) {
-        request.service_account_uid = self
-            .service_account_uid(&request.namespace, &request.service_account)
-            .map(str::to_owned);
-        request.pod_uid = request
-            .pod
-            .as_deref()
-            .and_then(|pod| self.pod_uid(&request.namespace, pod))
-            .map(str::to_owned);
-    }
-
-    /// The uid a manifest gives a pod.
-    pub fn pod_uid(&self, namespace: &str, name: &str) -> Option<&str> {
-        let object = self.pods.get(&(namespace.to_owned(), name.to_owned()))?;
-        object.metadata.uid.as_deref()
-    }
+    let object = match kind.as_str() {
+        "ServiceAccount" => Object::ServiceAccount(Box::new(
+            typed(document.clone()).map_err(|reason| fail(label.clone(), reason))?,
+        )),
+        "Pod" => {
+            let pod: Pod = typed(document.clone()).map_err(|reason| fail(label.clone(), reason))?;
+            if pod.spec.is_none() {
+                return Err(fail(
+                    label,
+                    "spec is missing; a Pod needs spec.containers".into(),
+                ));
+            }
+            Object::Pod(Box::new(pod))
+        }
+        _ => {
+            let deployment: Deployment =
+                typed(document.clone()).map_err(|reason| fail(label.clone(), reason))?;
+            if deployment.spec.is_none() {
+                return Err(fail(
+                    label,
+                    "spec is missing; a Deployment needs spec.selector and spec.template".into(),
+                ));
+            }
+            Object::Deployment(Box::new(deployment))
+        }
+    };
+    Ok(Manifest { object, document })
 }
 
 /// Deserializes into a typed object, naming the field path of a failure.
@@ -172,22 +243,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_service_account_and_pod() {
-        let objects = KubeObjects::from_yaml(
-            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app, namespace: shop, uid: 11111111-2222-4333-8444-555555555555}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: app-0, namespace: shop}\nspec:\n  serviceAccountName: app\n  containers: [{name: c, image: example/app:1}]\n",
+    fn reads_three_kinds() {
+        let manifests = parse_yaml(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app, namespace: shop}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: app-0, namespace: shop}\nspec:\n  serviceAccountName: app\n  containers: [{name: c, image: example/app:1}]\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: c}]}\n---\n",
         )
         .unwrap();
-        assert_eq!(
-            objects.service_account_uid("shop", "app"),
-            Some("11111111-2222-4333-8444-555555555555")
-        );
-        assert!(objects.pods.contains_key(&("shop".into(), "app-0".into())));
+        let kinds: Vec<Kind> = manifests.iter().map(Manifest::kind).collect();
+        assert_eq!(kinds, [Kind::ServiceAccount, Kind::Pod, Kind::Deployment]);
+        assert_eq!(manifests[2].key(), ("default".into(), "web".into()));
     }
 
     #[test]
     fn unsupported_kind_is_named() {
-        let error = KubeObjects::from_yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n")
-            .unwrap_err();
+        let error = parse_yaml("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n").unwrap_err();
         assert!(
             error.reason.contains("unsupported kind \"Secret\""),
             "{error}"
@@ -195,8 +263,32 @@ mod tests {
     }
 
     #[test]
+    fn deployment_api_version_is_checked() {
+        let error = parse_yaml(
+            "apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata: {name: web}\nspec: {}\n",
+        )
+        .unwrap_err();
+        assert!(
+            error
+                .reason
+                .contains("a Deployment is apiVersion apps/v1"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn deployment_field_error_names_the_path() {
+        let error = parse_yaml(
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  replicas: two\n  selector: {matchLabels: {app: web}}\n  template: {spec: {containers: [{name: c}]}}\n",
+        )
+        .unwrap_err();
+        assert!(error.reason.starts_with("spec.replicas"), "{error}");
+        assert_eq!(error.kind, " (Deployment web)");
+    }
+
+    #[test]
     fn wrong_field_type_names_the_path() {
-        let error = KubeObjects::from_yaml(
+        let error = parse_yaml(
             "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers: [{name: c, ports: [{containerPort: eighty}]}]\n",
         )
         .unwrap_err();
@@ -206,5 +298,14 @@ mod tests {
                 .starts_with("spec.containers[0].ports[0].containerPort"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn kinds_parse_as_kubectl_names() {
+        assert_eq!(Kind::parse("sa"), Some(Kind::ServiceAccount));
+        assert_eq!(Kind::parse("Pods"), Some(Kind::Pod));
+        assert_eq!(Kind::parse("deploy"), Some(Kind::Deployment));
+        assert_eq!(Kind::parse("deployment.apps"), Some(Kind::Deployment));
+        assert_eq!(Kind::parse("secret"), None);
     }
 }

@@ -153,7 +153,8 @@ pub struct ClusterFile {
     /// Owning account (the default account when absent).
     #[serde(default)]
     pub account: Option<String>,
-    /// ServiceAccount and Pod manifests: a list of mappings, or multi-document YAML text.
+    /// ServiceAccount, Pod and Deployment manifests, applied in order when
+    /// the world is built: a list of mappings, or multi-document YAML text.
     #[serde(default)]
     #[schemars(with = "Option<serde_json::Value>")]
     pub manifests: Option<Spanned<serde_json::Value>>,
@@ -313,6 +314,18 @@ pub struct StepFile {
     /// Rotate an issuer's keys: a new key signs from now on.
     #[serde(default)]
     pub rotate_keys: Option<RotateKeysFile>,
+    /// Create or update Kubernetes objects, as `kubectl apply`.
+    #[serde(default)]
+    pub kube_apply: Option<KubeApplyFile>,
+    /// Delete a Kubernetes object, as `kubectl delete`.
+    #[serde(default)]
+    pub kube_delete: Option<KubeDeleteFile>,
+    /// Re-create a Deployment's pods or a bare pod, so the webhook runs again.
+    #[serde(default)]
+    pub rollout_restart: Option<RolloutRestartFile>,
+    /// Check the stored pod, as the pod identity webhook left it.
+    #[serde(default)]
+    pub pod_show: Option<PodShowFile>,
     /// What the action must produce; success when absent.
     #[serde(default)]
     pub expect: Option<ExpectFile>,
@@ -356,6 +369,87 @@ pub struct RotateKeysFile {
     pub alg: Option<AlgFile>,
 }
 
+/// Kubernetes objects to create or update.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KubeApplyFile {
+    /// The cluster (the scenario's only cluster when absent).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub cluster: Option<Spanned<String>>,
+    /// Manifests: a list of mappings, or multi-document YAML text.
+    #[serde(default)]
+    #[schemars(with = "Option<serde_json::Value>")]
+    pub manifests: Option<Spanned<serde_json::Value>>,
+    /// A multi-document YAML file of manifests, relative to the scenario file.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub file: Option<Spanned<String>>,
+}
+
+/// A Kubernetes object to delete.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KubeDeleteFile {
+    /// The cluster (the scenario's only cluster when absent).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub cluster: Option<Spanned<String>>,
+    /// `serviceaccount`, `pod` or `deployment` (kubectl's short names work too).
+    #[schemars(with = "String")]
+    pub kind: Spanned<String>,
+    /// `NAMESPACE/NAME`.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+}
+
+/// A Deployment or bare pod to restart.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RolloutRestartFile {
+    /// The cluster (the scenario's only cluster when absent).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub cluster: Option<Spanned<String>>,
+    /// `NAMESPACE/NAME` of the Deployment, or of a bare pod.
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+}
+
+/// A stored pod and what it must hold.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PodShowFile {
+    /// The cluster (the scenario's only cluster when absent).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub cluster: Option<Spanned<String>>,
+    /// `NAMESPACE/NAME` of the pod.
+    #[schemars(with = "String")]
+    pub pod: Spanned<String>,
+    /// Container the env and mount checks look at (the first container when absent).
+    #[serde(default)]
+    pub container: Option<String>,
+    /// Variables the container must set, with these values.
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// Variables the container must not set.
+    #[serde(default)]
+    pub env_absent: Vec<String>,
+    /// Whether the pod has the `aws-iam-token` volume.
+    #[serde(default)]
+    pub token_volume: Option<bool>,
+    /// Whether the container mounts the `aws-iam-token` volume.
+    #[serde(default)]
+    pub token_mounted: Option<bool>,
+    /// The audience of the `aws-iam-token` volume's token.
+    #[serde(default)]
+    pub token_audience: Option<String>,
+    /// The `expirationSeconds` of the `aws-iam-token` volume's token.
+    #[serde(default)]
+    pub token_expiration: Option<i64>,
+}
+
 /// An AssumeRoleWithWebIdentity call.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -380,10 +474,17 @@ pub struct AssumeFile {
 }
 
 /// A token to mint, with overrides: a projected service-account token of a
-/// cluster, or a token of a named issuer whose claims the step gives.
+/// cluster, the token a stored pod's volume holds, or a token of a named
+/// issuer whose claims the step gives.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenFile {
+    /// `NAMESPACE/NAME` of a stored pod whose `aws-iam-token` volume holds
+    /// the token, as the kubelet last wrote it; `cluster` may be left out
+    /// when the scenario has one.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub from_pod: Option<Spanned<String>>,
     /// Cluster whose issuer signs a projected service-account token.
     #[serde(default)]
     #[schemars(with = "Option<String>")]

@@ -25,7 +25,7 @@ use super::model::{
     WorldSpec,
 };
 use crate::aws::arn::is_account_id;
-use crate::kube::KubeObjects;
+use crate::kube::Manifest;
 use crate::oidc::KeyAlgorithm;
 use crate::oidc::github::GithubRun;
 use crate::oidc::mint::{DEFAULT_AUDIENCE, DEFAULT_LIFETIME_SECONDS};
@@ -141,20 +141,20 @@ fn read_limited(path: &Path) -> Result<String, String> {
 pub const DEFAULT_ISSUER_TOKEN_LIFETIME: i64 = 300;
 
 /// The cluster and issuer names a scenario defines.
-struct Names {
-    clusters: Vec<String>,
-    issuers: Vec<String>,
+pub(super) struct Names {
+    pub(super) clusters: Vec<String>,
+    pub(super) issuers: Vec<String>,
     /// The issuers of kind `github`.
-    github: Vec<String>,
+    pub(super) github: Vec<String>,
     /// Every cluster's and issuer's name with its issuer URL.
-    urls: Vec<(String, String)>,
+    pub(super) urls: Vec<(String, String)>,
 }
 
-struct Loader<'a> {
-    path: &'a Path,
+pub(super) struct Loader<'a> {
+    pub(super) path: &'a Path,
 }
 
-fn at<T>(spanned: &Spanned<T>) -> Option<Position> {
+pub(super) fn at<T>(spanned: &Spanned<T>) -> Option<Position> {
     Some(Position {
         line: spanned.referenced.line(),
         column: spanned.referenced.column(),
@@ -162,7 +162,7 @@ fn at<T>(spanned: &Spanned<T>) -> Option<Position> {
 }
 
 impl Loader<'_> {
-    fn error(
+    pub(super) fn error(
         &self,
         position: Option<Position>,
         message: String,
@@ -505,41 +505,23 @@ impl Loader<'_> {
     fn manifests(
         &self,
         cluster: &super::file::ClusterFile,
-    ) -> Result<Option<KubeObjects>, LoadError> {
-        let (result, position) = match (&cluster.manifests, &cluster.manifests_file) {
-            (None, None) => return Ok(None),
-            (Some(inline), None) => {
-                let result = match &inline.value {
-                    Value::String(text) => KubeObjects::from_yaml(text),
-                    Value::Array(documents) => KubeObjects::from_documents(documents.clone()),
-                    other => KubeObjects::from_documents(vec![other.clone()]),
-                };
-                (result, at(inline))
-            }
-            (None, Some(file)) => {
-                let text = self.read_relative(file, "manifests")?;
-                (KubeObjects::from_yaml(&text), at(file))
-            }
-            (Some(inline), Some(_)) => {
-                return Err(self.error(
-                    at(inline),
-                    "a cluster takes manifests or manifests_file, not both".into(),
-                    None,
-                ));
-            }
-        };
-        result.map(Some).map_err(|error| {
-            self.error(
-                position,
-                format!("invalid manifest in cluster {:?}: {error}", cluster.name.value),
-                Some("the harness reads ServiceAccount and Pod manifests (apiVersion v1) as kubectl would".into()),
-            )
-        })
+    ) -> Result<Option<Vec<Manifest>>, LoadError> {
+        if cluster.manifests.is_none() && cluster.manifests_file.is_none() {
+            return Ok(None);
+        }
+        let owner = format!("cluster {:?}", cluster.name.value);
+        self.read_manifests(
+            cluster.manifests.as_ref(),
+            cluster.manifests_file.as_ref(),
+            &owner,
+            at(&cluster.name),
+        )
+        .map(Some)
     }
 
     /// Reads a file named relative to the scenario file; `what` names its
     /// role in the error message.
-    fn read_relative(&self, file: &Spanned<String>, what: &str) -> Result<String, LoadError> {
+    pub(super) fn read_relative(&self, file: &Spanned<String>, what: &str) -> Result<String, LoadError> {
         let full = self
             .path
             .parent()
@@ -554,7 +536,7 @@ impl Loader<'_> {
         })
     }
 
-    fn unknown_cluster(&self, name: &Spanned<String>, known: &HashSet<String>) -> LoadError {
+    pub(super) fn unknown_cluster(&self, name: &Spanned<String>, known: &HashSet<String>) -> LoadError {
         let mut known: Vec<&str> = known.iter().map(String::as_str).collect();
         known.sort_unstable();
         self.error(
@@ -681,6 +663,16 @@ impl Loader<'_> {
                 drop_previous: rotate.drop_previous,
             });
         }
+        actions.extend(self.kube_actions(
+            super::load_kube::KubeSteps {
+                apply: step.kube_apply.as_ref(),
+                delete: step.kube_delete.as_ref(),
+                restart: step.rollout_restart.as_ref(),
+                show: step.pod_show.as_ref(),
+            },
+            names,
+            position,
+        )?);
         if actions.len() != 1 {
             return Err(self.error(
                 Some(position),
@@ -689,7 +681,7 @@ impl Loader<'_> {
                     actions.len()
                 ),
                 Some(
-                    "use one of assume_role_with_web_identity, iam, advance_clock, set_clock, set_faults, rotate_keys"
+                    "use one of assume_role_with_web_identity, iam, advance_clock, set_clock, set_faults, rotate_keys, kube_apply, kube_delete, rollout_restart, pod_show"
                         .into(),
                 ),
             ));
@@ -763,6 +755,9 @@ impl Loader<'_> {
             .chain(&names.issuers)
             .cloned()
             .collect();
+        if let Some(reference) = &token.from_pod {
+            return self.pod_token(&token, reference, names);
+        }
         let source = match (&token.cluster, &token.issuer) {
             (Some(cluster), None) => {
                 if !names.clusters.contains(&cluster.value) {
@@ -800,7 +795,7 @@ impl Loader<'_> {
                 return Err(self.error(
                     None,
                     "a token needs exactly one of cluster and issuer".into(),
-                    Some("write cluster: NAME with namespace and service_account, or issuer: NAME with claims".into()),
+                    Some("write cluster: NAME with namespace and service_account, from_pod: NAMESPACE/NAME, or issuer: NAME with claims".into()),
                 ));
             }
         };
@@ -833,8 +828,8 @@ impl Loader<'_> {
             }
         };
         let default_lifetime = match source {
-            MintSource::Cluster { .. } => DEFAULT_LIFETIME_SECONDS,
             MintSource::Issuer(_) => DEFAULT_ISSUER_TOKEN_LIFETIME,
+            _ => DEFAULT_LIFETIME_SECONDS,
         };
         Ok(MintSpec {
             source,

@@ -1,16 +1,18 @@
 //! Scenario files: a world, setup steps and steps with expected outcomes.
 //!
 //! [`file`] mirrors the YAML; [`load`] checks it and builds the
-//! [`model`]; [`run`] applies a scenario to a fresh in-process world and
+//! [`model`] (`load_kube` the Kubernetes steps); [`run`] applies a scenario to a fresh in-process world and
 //! compares each outcome with its expectation; [`report`] prints the
 //! results as text, JSON or JUnit XML; [`schema`] generates the JSON
 //! Schema of the file format.
 
 pub mod file;
 pub mod load;
+mod load_kube;
 pub mod model;
 pub mod report;
 pub mod run;
+mod run_kube;
 pub mod schema;
 
 pub use load::{LoadError, load, load_str};

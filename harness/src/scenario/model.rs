@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
-use crate::kube::KubeObjects;
+use crate::kube::{Kind, Manifest};
 use crate::oidc::KeyAlgorithm;
 use crate::oidc::github::GithubRun;
 use crate::sts::Check;
@@ -38,8 +38,8 @@ pub struct WorldSpec {
     pub default_account: String,
     pub partitions: Vec<(String, String)>,
     pub clusters: Vec<ClusterSpec>,
-    /// Each cluster's service accounts and pods, by cluster name.
-    pub kube: Vec<(String, KubeObjects)>,
+    /// Each cluster's manifests, applied in order, by cluster name.
+    pub kube: Vec<(String, Vec<Manifest>)>,
     /// Faults of issuers, by issuer URL.
     pub faults: Vec<(String, IssuerFaults)>,
     /// Issuers of no cluster.
@@ -92,6 +92,41 @@ pub enum Action {
         algorithm: Option<KeyAlgorithm>,
         drop_previous: bool,
     },
+    /// Manifests to apply to a cluster.
+    KubeApply {
+        cluster: String,
+        manifests: Vec<Manifest>,
+    },
+    /// An object to delete.
+    KubeDelete {
+        cluster: String,
+        kind: Kind,
+        namespace: String,
+        name: String,
+    },
+    /// A Deployment or bare pod to restart.
+    RolloutRestart {
+        cluster: String,
+        namespace: String,
+        name: String,
+    },
+    /// A stored pod to check.
+    PodShow(Box<PodShow>),
+}
+
+/// A stored pod and what it must hold.
+#[derive(Debug, Clone, Default)]
+pub struct PodShow {
+    pub cluster: String,
+    pub namespace: String,
+    pub name: String,
+    pub container: Option<String>,
+    pub env: Vec<(String, String)>,
+    pub env_absent: Vec<String>,
+    pub token_volume: Option<bool>,
+    pub token_mounted: Option<bool>,
+    pub token_audience: Option<String>,
+    pub token_expiration: Option<i64>,
 }
 
 impl Action {
@@ -104,6 +139,19 @@ impl Action {
             Action::SetClock(time) => format!("set clock {time}"),
             Action::SetFaults(url, _) => format!("set faults of {url}"),
             Action::RotateKeys { url, .. } => format!("rotate keys of {url}"),
+            Action::KubeApply { cluster, manifests } => {
+                format!("kubectl apply ({} objects) in {cluster}", manifests.len())
+            }
+            Action::KubeDelete {
+                kind,
+                namespace,
+                name,
+                ..
+            } => format!("kubectl delete {} {namespace}/{name}", kind.resource()),
+            Action::RolloutRestart {
+                namespace, name, ..
+            } => format!("kubectl rollout restart {namespace}/{name}"),
+            Action::PodShow(show) => format!("pod show {}/{}", show.namespace, show.name),
         }
     }
 }
@@ -160,6 +208,12 @@ pub enum MintSource {
     },
     /// A token of a named issuer, with the step's claims.
     Issuer(String),
+    /// The token a stored pod's `aws-iam-token` volume holds now.
+    Pod {
+        cluster: String,
+        namespace: String,
+        name: String,
+    },
 }
 
 /// Whose key signs a minted token.

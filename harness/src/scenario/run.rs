@@ -207,11 +207,7 @@ pub fn build_state(scenario: &Scenario, clock: Arc<dyn Clock>) -> Result<Arc<App
     for cluster in &spec.clusters {
         world.add_cluster(cluster, now).map_err(world_error)?;
     }
-    for (name, objects) in &spec.kube {
-        if let Some(cluster) = world.cluster_mut(name) {
-            cluster.kube = objects.clone();
-        }
-    }
+    super::run_kube::apply_world_manifests(&mut world, &spec.kube, now).map_err(world_error)?;
     for issuer in &spec.issuers {
         world
             .add_issuer_with_keys(&issuer.url, &issuer.keys)
@@ -280,7 +276,40 @@ fn run_step(
     step: &Step,
     phase: &'static str,
 ) -> StepReport {
+    let mut checks = Vec::new();
     let (actual, decision) = match &step.action {
+        Action::KubeApply { cluster, manifests } => (
+            super::run_kube::change(state, cluster, |objects, admission| {
+                manifests.iter().map(|m| objects.apply(admission, m)).collect()
+            }),
+            None,
+        ),
+        Action::KubeDelete {
+            cluster,
+            kind,
+            namespace,
+            name,
+        } => (
+            super::run_kube::change(state, cluster, |objects, admission| {
+                vec![objects.delete(admission, *kind, namespace, name)]
+            }),
+            None,
+        ),
+        Action::RolloutRestart {
+            cluster,
+            namespace,
+            name,
+        } => (
+            super::run_kube::change(state, cluster, |objects, admission| {
+                vec![objects.rollout_restart(admission, namespace, name)]
+            }),
+            None,
+        ),
+        Action::PodShow(show) => {
+            let (actual, mismatches) = super::run_kube::pod_show(state, show);
+            checks = mismatches;
+            (actual, None)
+        }
         Action::Assume(call) => assume(state, scenario, call),
         Action::Iam(call) => (
             iam_outcome(iam_call(state, &scenario.world.default_account, call)),
@@ -331,6 +360,9 @@ fn run_step(
         }
     };
     let mut mismatches = compare(&step.expect.outcome, &actual);
+    if matches!(step.expect.outcome, ExpectedOutcome::Success(_)) {
+        mismatches.extend(checks);
+    }
     if let (Some(expected), Some(decision)) = (step.expect.decided_by, &decision)
         && decision.decided_by != expected
     {
@@ -541,6 +573,14 @@ fn mint_token(state: &AppState, scenario: &Scenario, spec: &MintSpec) -> Result<
             }
             let claims = mint::projected_claims(&issuer, world.seed(), issued, &request);
             (issuer, claims)
+        }
+        MintSource::Pod {
+            cluster,
+            namespace,
+            name,
+        } => {
+            drop(world);
+            return super::run_kube::pod_token(state, cluster, namespace, name);
         }
         MintSource::Issuer(name) => {
             let issuer = find(name);

@@ -1,0 +1,250 @@
+//! The harness routes that change a running world's Kubernetes objects as
+//! kubectl would, under `/_harness/kube/`:
+//!
+//! - `POST apply?cluster=NAME` with multi-document YAML;
+//! - `POST delete?cluster=NAME` with YAML, or with `kind`, `namespace` and
+//!   `name` in the query;
+//! - `POST rollout-restart?cluster=NAME&namespace=NS&name=NAME`;
+//! - `GET pods/NAMESPACE/NAME?cluster=NAME`, the stored pod as JSON.
+//!
+//! Each change answers `{"lines": [...], "warnings": [...], "errors": [...]}`
+//! with kubectl's lines; the status is 200 when every object changed, else
+//! the API server's status of the first error. `cluster` may be left out
+//! when the world has one cluster.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::Request;
+use axum::http::{Method, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::store::{Admission, Applied, KubeError, split_reference};
+use super::{Kind, Manifest, parse_yaml};
+use crate::server::{MAX_BODY_BYTES, harness_error, json_response};
+use crate::state::AppState;
+use crate::world::World;
+
+/// Path prefix of these routes.
+pub const PREFIX: &str = "/_harness/kube/";
+
+/// Serves a request under [`PREFIX`].
+pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path()[PREFIX.len()..].to_owned();
+    let query: HashMap<String, String> = request
+        .uri()
+        .query()
+        .and_then(|q| serde_urlencoded::from_str(q).ok())
+        .unwrap_or_default();
+    let body = match axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await {
+        Ok(body) => String::from_utf8_lossy(&body).into_owned(),
+        Err(error) => {
+            return harness_error(
+                StatusCode::BAD_REQUEST,
+                &format!("cannot read the body: {error}"),
+            );
+        }
+    };
+    let cluster = query.get("cluster").map(String::as_str);
+    match (method, path.as_str()) {
+        (Method::POST, "apply") => match parse_yaml(&body) {
+            Ok(manifests) => change(&state, cluster, |objects, admission| {
+                manifests
+                    .iter()
+                    .map(|m| objects.apply(admission, m))
+                    .collect()
+            }),
+            Err(error) => invalid_manifest(&error.to_string()),
+        },
+        (Method::POST, "delete") => delete(&state, cluster, &query, &body),
+        (Method::POST, "rollout-restart") => {
+            let (Some(namespace), Some(name)) = (query.get("namespace"), query.get("name")) else {
+                return harness_error(
+                    StatusCode::BAD_REQUEST,
+                    "rollout-restart needs namespace and name in the query",
+                );
+            };
+            change(&state, cluster, |objects, admission| {
+                vec![objects.rollout_restart(admission, namespace, name)]
+            })
+        }
+        (Method::GET, p) if p.starts_with("pods/") => {
+            match split_reference(&p["pods/".len()..]) {
+                Ok((namespace, name)) => show_pod(&state, cluster, &namespace, &name),
+                Err(message) => harness_error(StatusCode::BAD_REQUEST, &message),
+            }
+        }
+        (_, p) => harness_error(
+            StatusCode::NOT_FOUND,
+            &format!(
+                "no route for {PREFIX}{p}: use POST apply, POST delete, POST rollout-restart or GET pods/NAMESPACE/NAME"
+            ),
+        ),
+    }
+}
+
+fn delete(
+    state: &AppState,
+    cluster: Option<&str>,
+    query: &HashMap<String, String>,
+    body: &str,
+) -> Response {
+    if let (Some(kind), Some(name)) = (query.get("kind"), query.get("name")) {
+        let Some(kind) = Kind::parse(kind) else {
+            return harness_error(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "unknown kind {kind:?}; the harness deletes serviceaccount, pod and deployment"
+                ),
+            );
+        };
+        let namespace = query
+            .get("namespace")
+            .map_or(super::DEFAULT_NAMESPACE, String::as_str);
+        return change(state, cluster, |objects, admission| {
+            vec![objects.delete(admission, kind, namespace, name)]
+        });
+    }
+    match parse_yaml(body) {
+        Ok(manifests) if !manifests.is_empty() => change(state, cluster, |objects, admission| {
+            manifests
+                .iter()
+                .map(|m: &Manifest| {
+                    let (namespace, name) = m.key();
+                    objects.delete(admission, m.kind(), &namespace, &name)
+                })
+                .collect()
+        }),
+        Ok(_) => harness_error(
+            StatusCode::BAD_REQUEST,
+            "delete needs manifests in the body, or kind, namespace and name in the query",
+        ),
+        Err(error) => invalid_manifest(&error.to_string()),
+    }
+}
+
+fn invalid_manifest(message: &str) -> Response {
+    harness_error(
+        StatusCode::BAD_REQUEST,
+        &format!("error: {message}; the harness reads ServiceAccount and Pod (v1) and Deployment (apps/v1) manifests"),
+    )
+}
+
+/// Picks the cluster a request names, or the only one.
+pub fn select_cluster(world: &World, requested: Option<&str>) -> Result<String, String> {
+    let names: Vec<&str> = world.clusters().iter().map(|c| c.name.as_str()).collect();
+    match requested {
+        Some(name) if names.contains(&name) => Ok(name.to_owned()),
+        Some(name) => Err(format!(
+            "cluster {name:?} not found; the harness serves: {}",
+            listing(&names)
+        )),
+        None => match names.as_slice() {
+            [only] => Ok((*only).to_owned()),
+            _ => Err(format!(
+                "name a cluster with --cluster; the harness serves: {}",
+                listing(&names)
+            )),
+        },
+    }
+}
+
+fn listing(names: &[&str]) -> String {
+    if names.is_empty() {
+        "no clusters (start serve with --cluster NAME)".to_owned()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Runs `act` on the chosen cluster's objects under the world's write lock
+/// and renders the outcome.
+fn change(
+    state: &AppState,
+    cluster: Option<&str>,
+    act: impl FnOnce(&mut super::KubeObjects, &Admission) -> Vec<Result<Applied, KubeError>>,
+) -> Response {
+    let now = state.now();
+    let mut world = state.write();
+    let name = match select_cluster(&world, cluster) {
+        Ok(name) => name,
+        Err(message) => return harness_error(StatusCode::NOT_FOUND, &message),
+    };
+    let seed = world.seed();
+    let Some(cluster) = world.cluster_mut(&name) else {
+        return harness_error(StatusCode::NOT_FOUND, &format!("cluster {name:?} not found"));
+    };
+    let issuer_url = cluster.issuer.url().to_owned();
+    let region = cluster.region.clone();
+    let admission = Admission {
+        seed,
+        issuer_url: &issuer_url,
+        region: &region,
+        now,
+    };
+    let results = act(&mut cluster.kube, &admission);
+    drop(world);
+    render(results)
+}
+
+/// The JSON of a change's results.
+fn render(results: Vec<Result<Applied, KubeError>>) -> Response {
+    let mut lines = Vec::new();
+    let mut warnings = Vec::new();
+    let mut errors = Vec::new();
+    let mut status = StatusCode::OK;
+    for result in results {
+        match result {
+            Ok(applied) => {
+                lines.push(applied.line);
+                warnings.extend(applied.warnings);
+            }
+            Err(error) => {
+                if status == StatusCode::OK {
+                    status = StatusCode::from_u16(error.reason.status())
+                        .unwrap_or(StatusCode::BAD_REQUEST);
+                }
+                errors.push(json!({
+                    "reason": error.reason.name(),
+                    "status": error.reason.status(),
+                    "message": error.message,
+                }));
+            }
+        }
+    }
+    let mut body = json!({"lines": lines, "warnings": warnings, "errors": errors});
+    if let Some(first) = errors_first_message(&body) {
+        body["message"] = Value::String(first);
+    }
+    json_response(status, body.to_string())
+}
+
+fn errors_first_message(body: &Value) -> Option<String> {
+    body["errors"][0]["message"].as_str().map(str::to_owned)
+}
+
+/// The stored pod as JSON.
+fn show_pod(state: &AppState, cluster: Option<&str>, namespace: &str, name: &str) -> Response {
+    let world = state.read();
+    let cluster_name = match select_cluster(&world, cluster) {
+        Ok(name) => name,
+        Err(message) => return harness_error(StatusCode::NOT_FOUND, &message),
+    };
+    let pod = world
+        .clusters()
+        .iter()
+        .find(|c| c.name == cluster_name)
+        .and_then(|c| c.kube.pod(namespace, name));
+    match pod {
+        Some(pod) => json_response(
+            StatusCode::OK,
+            serde_json::to_string(pod).unwrap_or_default(),
+        ),
+        None => harness_error(
+            StatusCode::NOT_FOUND,
+            &format!("pods {name:?} not found in namespace {namespace} of cluster {cluster_name}"),
+        ),
+    }
+}
