@@ -245,9 +245,11 @@ struct TokenArgs {
     #[arg(long = "audience")]
     audiences: Vec<String>,
     /// Seconds until the token expires; negative gives an expired token.
-    #[arg(long, default_value_t = 86_400, allow_negative_numbers = true)]
-    expires_in: i64,
-    /// Pod name to bind the token to.
+    /// 86400 when absent, or the lifetime of the pod's aws-iam-token volume.
+    #[arg(long, allow_negative_numbers = true)]
+    expires_in: Option<i64>,
+    /// Pod name to bind the token to; a pod of the cluster with an
+    /// aws-iam-token volume gives the audience and lifetime of its volume.
     #[arg(long)]
     pod: Option<String>,
 }

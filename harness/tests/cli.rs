@@ -494,3 +494,197 @@ fn run_survives_closed_stdout() {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// Runs `oidc-sts-harness ARGS` and returns its exit code, stdout and stderr.
+fn kube_command(args: &[&str]) -> (i32, String, String) {
+    let output = harness().args(args).output().expect("the binary runs");
+    let (stdout, stderr) = text(&output);
+    (output.status.code().unwrap_or(-1), stdout, stderr)
+}
+
+#[test]
+fn kube_commands_change_and_show_pods() {
+    let served = Served::start(
+        &["--listen", "127.0.0.1:0", "--cluster", "demo@eu-west-1"],
+        1,
+    );
+    let endpoint = served.http_endpoint();
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.yaml");
+    std::fs::write(
+        &plain,
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app, namespace: shop}\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: app-0, namespace: shop}\nspec: {serviceAccountName: app, containers: [{name: c}]}\n",
+    )
+    .unwrap();
+    let annotated = dir.path().join("annotated.yaml");
+    std::fs::write(
+        &annotated,
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n  namespace: shop\n  annotations: {eks.amazonaws.com/role-arn: \"arn:aws:iam::123456789012:role/app\"}\n",
+    )
+    .unwrap();
+    let apply = |file: &Path| {
+        kube_command(&[
+            "kube",
+            "apply",
+            "--endpoint",
+            &endpoint,
+            "-f",
+            file.to_str().unwrap(),
+        ])
+    };
+
+    let (code, stdout, stderr) = apply(&plain);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "serviceaccount/app created\npod/app-0 created\n");
+    let (_, stdout, _) = apply(&plain);
+    assert_eq!(
+        stdout,
+        "serviceaccount/app unchanged\npod/app-0 unchanged\n"
+    );
+    let (_, stdout, _) = apply(&annotated);
+    assert_eq!(stdout, "serviceaccount/app configured\n");
+
+    let show = || kube_command(&["pod", "show", "--endpoint", &endpoint, "shop/app-0"]);
+    let (code, before, stderr) = show();
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        before.starts_with("apiVersion: v1\nkind: Pod\n"),
+        "{before}"
+    );
+    assert!(!before.contains("AWS_ROLE_ARN"), "{before}");
+
+    let (code, stdout, stderr) = kube_command(&[
+        "kube",
+        "rollout-restart",
+        "--endpoint",
+        &endpoint,
+        "--cluster",
+        "demo",
+        "shop/app-0",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "pod/app-0 restarted\n");
+    let (_, after, _) = show();
+    assert!(after.contains("AWS_ROLE_ARN"), "{after}");
+    assert!(after.contains("name: aws-iam-token"), "{after}");
+    assert!(after.contains("value: eu-west-1"), "{after}");
+
+    // The token command takes the pod's volume: audience and lifetime.
+    let (code, token, stderr) = kube_command(&[
+        "token",
+        "--endpoint",
+        &endpoint,
+        "--cluster",
+        "demo",
+        "--namespace",
+        "shop",
+        "--service-account",
+        "app",
+        "--pod",
+        "app-0",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let claims = oidc_sts_harness::explain::claims_of_token(&token).expect("a JWT");
+    assert_eq!(claims["kubernetes.io"]["pod"]["name"], "app-0");
+    let uid = claims["kubernetes.io"]["pod"]["uid"].as_str().unwrap();
+    assert!(
+        after.contains(&format!("uid: {uid}")),
+        "the token names the stored pod's uid"
+    );
+
+    let (code, _, stderr) = kube_command(&[
+        "token",
+        "--endpoint",
+        &endpoint,
+        "--cluster",
+        "demo",
+        "--namespace",
+        "shop",
+        "--service-account",
+        "other",
+        "--pod",
+        "app-0",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("runs as service account \"app\", not \"other\""),
+        "{stderr}"
+    );
+
+    let ghost = dir.path().join("ghost.yaml");
+    std::fs::write(
+        &ghost,
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: lost, namespace: shop}\nspec: {serviceAccountName: ghost, containers: [{name: c}]}\n",
+    )
+    .unwrap();
+    let (code, stdout, stderr) = apply(&ghost);
+    assert_eq!(code, 1);
+    assert_eq!(stdout, "");
+    assert_eq!(
+        stderr,
+        "Error from server (Forbidden): pods \"lost\" is forbidden: error looking up service account shop/ghost: serviceaccount \"ghost\" not found\n"
+    );
+
+    let delete = |args: &[&str]| {
+        let mut all = vec!["kube", "delete", "--endpoint", endpoint.as_str()];
+        all.extend_from_slice(args);
+        kube_command(&all)
+    };
+    let (code, stdout, stderr) = delete(&["pod", "shop/app-0"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "pod \"app-0\" deleted\n");
+    let (code, _, stderr) = delete(&["po", "shop/app-0"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "Error from server (NotFound): pods \"app-0\" not found\n"
+    );
+    let (code, stdout, stderr) = delete(&["-f", annotated.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(stdout, "serviceaccount \"app\" deleted\n");
+    let (code, _, stderr) = kube_command(&["pod", "show", "--endpoint", &endpoint, "shop/app-0"]);
+    assert_eq!(code, 1);
+    assert!(stderr.contains("pods \"app-0\" not found"), "{stderr}");
+}
+
+#[test]
+fn kube_commands_need_a_cluster_among_several() {
+    let served = Served::start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--cluster",
+            "blue",
+            "--cluster",
+            "green",
+        ],
+        1,
+    );
+    let endpoint = served.http_endpoint();
+    let (code, _, stderr) = kube_command(&[
+        "kube",
+        "rollout-restart",
+        "--endpoint",
+        &endpoint,
+        "default/web",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("name a cluster with --cluster; the harness serves: blue, green"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = kube_command(&[
+        "kube",
+        "rollout-restart",
+        "--endpoint",
+        &endpoint,
+        "--cluster",
+        "green",
+        "default/web",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("Error from server (NotFound): deployments.apps \"web\" not found"),
+        "{stderr}"
+    );
+}

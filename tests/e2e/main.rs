@@ -9,6 +9,8 @@
 //!   message.
 //! - `iam`: the OIDC-provider and role actions through aws-sdk-iam.
 //! - `issuer`: discovery, JWKS and DescribeCluster.
+//! - `pods`: manifests through the kube routes, the webhook's mutation, and
+//!   a pod's token sent to STS.
 //! - `snapshots`: the exact bytes of documents and XML bodies.
 //! - `scenarios`: every file of the scenario library passes, and its
 //!   reports match their snapshots.
@@ -18,6 +20,7 @@ mod caller;
 mod flow;
 mod iam;
 mod issuer;
+mod pods;
 mod remote;
 mod scenarios;
 mod snapshots;

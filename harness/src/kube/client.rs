@@ -42,7 +42,9 @@ fn url(endpoint: &str, route: &str, query: &[(&str, &str)], cluster: Option<&str
 
 async fn send(request: reqwest::RequestBuilder, url: &str) -> Result<(u16, Value), String> {
     let response = request.send().await.map_err(|error| {
-        format!("cannot reach the harness at {url}: {error}; is `oidc-sts-harness serve` running there?")
+        format!(
+            "cannot reach the harness at {url}: {error}; is `oidc-sts-harness serve` running there?"
+        )
     })?;
     let status = response.status().as_u16();
     let body: Value = response
@@ -65,7 +67,9 @@ fn change_output(status: u16, body: &Value) -> Result<Output, String> {
     };
     if body.get("lines").is_none() {
         let message = body["message"].as_str().unwrap_or("no message");
-        return Err(format!("the harness rejected the request ({status}): {message}"));
+        return Err(format!(
+            "the harness rejected the request ({status}): {message}"
+        ));
     }
     let mut output = Output {
         stdout: texts("lines"),
@@ -149,7 +153,9 @@ pub async fn pod_show(
     let (status, body) = send(request, &url).await?;
     if status != 200 {
         let message = body["message"].as_str().unwrap_or("no message");
-        return Err(format!("the harness rejected the request ({status}): {message}"));
+        return Err(format!(
+            "the harness rejected the request ({status}): {message}"
+        ));
     }
     let pod: Pod = serde_json::from_value(body)
         .map_err(|error| format!("{url} did not answer with a Pod: {error}"))?;
@@ -169,5 +175,32 @@ pub fn pod_yaml(pod: &Pod) -> Result<String, String> {
         }
         value = Value::Object(ordered);
     }
-    serde_saphyr::to_string(&value).map_err(|error| format!("cannot write the pod as YAML: {error}"))
+    serde_saphyr::to_string(&value)
+        .map_err(|error| format!("cannot write the pod as YAML: {error}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kube::{Admission, KubeObjects, parse_yaml};
+
+    #[test]
+    fn mutated_pod_yaml() {
+        let manifests = parse_yaml(
+            "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: app\n  namespace: shop\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/app\n    eks.amazonaws.com/sts-regional-endpoints: \"true\"\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: app-0\n  namespace: shop\n  labels: {app: web}\nspec:\n  serviceAccountName: app\n  initContainers:\n    - name: migrate\n      image: example/migrate:2\n  containers:\n    - name: app\n      image: example/app:1\n      env:\n        - name: LOG_LEVEL\n          value: debug\n  volumes:\n    - name: cache\n      emptyDir: {}\n",
+        )
+        .unwrap();
+        let admission = Admission {
+            seed: 1,
+            issuer_url: "https://oidc.eks.eu-west-1.amazonaws.com/id/C891F985BAF5A4C1C7ABBA6A00DFD39E",
+            region: "eu-west-1",
+            now: time::OffsetDateTime::from_unix_timestamp(1_780_315_200).unwrap(),
+        };
+        let mut objects = KubeObjects::default();
+        for manifest in &manifests {
+            objects.apply(&admission, manifest).unwrap();
+        }
+        let yaml = pod_yaml(objects.pod("shop", "app-0").unwrap()).unwrap();
+        insta::assert_snapshot!(yaml);
+    }
 }

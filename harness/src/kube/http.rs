@@ -70,12 +70,10 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
                 vec![objects.rollout_restart(admission, namespace, name)]
             })
         }
-        (Method::GET, p) if p.starts_with("pods/") => {
-            match split_reference(&p["pods/".len()..]) {
-                Ok((namespace, name)) => show_pod(&state, cluster, &namespace, &name),
-                Err(message) => harness_error(StatusCode::BAD_REQUEST, &message),
-            }
-        }
+        (Method::GET, p) if p.starts_with("pods/") => match split_reference(&p["pods/".len()..]) {
+            Ok((namespace, name)) => show_pod(&state, cluster, &namespace, &name),
+            Err(message) => harness_error(StatusCode::BAD_REQUEST, &message),
+        },
         (_, p) => harness_error(
             StatusCode::NOT_FOUND,
             &format!(
@@ -128,7 +126,9 @@ fn delete(
 fn invalid_manifest(message: &str) -> Response {
     harness_error(
         StatusCode::BAD_REQUEST,
-        &format!("error: {message}; the harness reads ServiceAccount and Pod (v1) and Deployment (apps/v1) manifests"),
+        &format!(
+            "error: {message}; the harness reads ServiceAccount and Pod (v1) and Deployment (apps/v1) manifests"
+        ),
     )
 }
 
@@ -174,7 +174,10 @@ fn change(
     };
     let seed = world.seed();
     let Some(cluster) = world.cluster_mut(&name) else {
-        return harness_error(StatusCode::NOT_FOUND, &format!("cluster {name:?} not found"));
+        return harness_error(
+            StatusCode::NOT_FOUND,
+            &format!("cluster {name:?} not found"),
+        );
     };
     let issuer_url = cluster.issuer.url().to_owned();
     let region = cluster.region.clone();

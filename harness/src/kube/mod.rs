@@ -269,9 +269,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            error
-                .reason
-                .contains("a Deployment is apiVersion apps/v1"),
+            error.reason.contains("a Deployment is apiVersion apps/v1"),
             "{error}"
         );
     }

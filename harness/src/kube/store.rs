@@ -84,7 +84,11 @@ impl KubeError {
 
     /// The error as kubectl prints it: `Error from server (Reason): message`.
     pub fn kubectl_line(&self) -> String {
-        format!("Error from server ({}): {}", self.reason.name(), self.message)
+        format!(
+            "Error from server ({}): {}",
+            self.reason.name(),
+            self.message
+        )
     }
 }
 
@@ -610,9 +614,11 @@ impl KubeObjects {
             };
             if let Err(error) = self.create_pod(admission, namespace, &pod_name, pod) {
                 // The API server names a generated pod by its prefix.
-                let message = error
-                    .message
-                    .replacen(&format!("{pod_name:?}"), &format!("\"{replica_set}-\""), 1);
+                let message = error.message.replacen(
+                    &format!("{pod_name:?}"),
+                    &format!("\"{replica_set}-\""),
+                    1,
+                );
                 warnings.push(format!(
                     "replicaset {replica_set:?} cannot create pods: Error creating: {message}"
                 ));
@@ -629,7 +635,10 @@ impl KubeObjects {
 /// with FNV-32a and writes the number in its name alphabet. The harness
 /// hashes the template's JSON with the seed instead, so names are stable
 /// across runs; the form (up to ten letters of that alphabet) is the same.
-fn template_hash(world_seed: u64, template: &k8s_openapi::api::core::v1::PodTemplateSpec) -> String {
+fn template_hash(
+    world_seed: u64,
+    template: &k8s_openapi::api::core::v1::PodTemplateSpec,
+) -> String {
     let json = serde_json::to_string(template).unwrap_or_default();
     let bytes = seed::derive(world_seed, &["pod-template-hash", &json]);
     let number = u32::from_be_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
@@ -804,7 +813,8 @@ mod tests {
         )
     }
 
-    const PLAIN_SA: &str = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app, namespace: shop}\n";
+    const PLAIN_SA: &str =
+        "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: app, namespace: shop}\n";
     const POD: &str = "apiVersion: v1\nkind: Pod\nmetadata: {name: app-0, namespace: shop}\nspec:\n  serviceAccountName: app\n  containers: [{name: c, image: example/app:1}]\n";
     const DEPLOYMENT: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n  replicas: 2\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {serviceAccountName: app, containers: [{name: c}]}\n";
 
@@ -885,7 +895,11 @@ mod tests {
         let changed = POD.replace("name: c,", "name: d,");
         let error = apply(&mut objects, 5, &changed).unwrap_err();
         assert_eq!(error.reason, Reason::Invalid);
-        assert!(error.message.starts_with("The Pod \"app-0\" is invalid: spec: Forbidden"));
+        assert!(
+            error
+                .message
+                .starts_with("The Pod \"app-0\" is invalid: spec: Forbidden")
+        );
         let image = POD.replace("example/app:1", "example/app:2");
         let lines = apply(&mut objects, 6, &image).unwrap();
         assert_eq!(lines, ["pod/app-0 configured"]);
@@ -898,7 +912,12 @@ mod tests {
     #[test]
     fn deployment_creates_named_pods() {
         let mut objects = KubeObjects::default();
-        apply(&mut objects, 0, &format!("{}---\n{DEPLOYMENT}", annotated_sa())).unwrap();
+        apply(
+            &mut objects,
+            0,
+            &format!("{}---\n{DEPLOYMENT}", annotated_sa()),
+        )
+        .unwrap();
         let pods = objects.deployment_pods("shop", "web").to_vec();
         assert_eq!(pods.len(), 2);
         for pod in &pods {
@@ -910,7 +929,12 @@ mod tests {
             assert!(has_role(objects.pod("shop", pod).unwrap()));
         }
         let mut again = KubeObjects::default();
-        apply(&mut again, 0, &format!("{}---\n{DEPLOYMENT}", annotated_sa())).unwrap();
+        apply(
+            &mut again,
+            0,
+            &format!("{}---\n{DEPLOYMENT}", annotated_sa()),
+        )
+        .unwrap();
         assert_eq!(again.deployment_pods("shop", "web"), pods.as_slice());
     }
 
@@ -922,7 +946,9 @@ mod tests {
         assert!(!has_role(objects.pod("shop", &before[0]).unwrap()));
         apply(&mut objects, 10, &annotated_sa()).unwrap();
         assert_eq!(objects.deployment_pods("shop", "web"), before.as_slice());
-        let restarted = objects.rollout_restart(&admission(20), "shop", "web").unwrap();
+        let restarted = objects
+            .rollout_restart(&admission(20), "shop", "web")
+            .unwrap();
         assert_eq!(restarted.line, "deployment.apps/web restarted");
         let after = objects.deployment_pods("shop", "web").to_vec();
         assert_eq!(after.len(), 2);
@@ -936,7 +962,10 @@ mod tests {
         let mut objects = KubeObjects::default();
         let lines = apply(&mut objects, 0, DEPLOYMENT).unwrap();
         assert_eq!(lines[0], "deployment.apps/web created");
-        assert!(lines[1].contains("is forbidden: error looking up service account shop/app"), "{lines:?}");
+        assert!(
+            lines[1].contains("is forbidden: error looking up service account shop/app"),
+            "{lines:?}"
+        );
         assert!(objects.deployment_pods("shop", "web").is_empty());
         apply(&mut objects, 5, &annotated_sa()).unwrap();
         assert_eq!(objects.deployment_pods("shop", "web").len(), 2);
@@ -960,7 +989,12 @@ mod tests {
     #[test]
     fn deleting_owned_pod_replaces_it() {
         let mut objects = KubeObjects::default();
-        apply(&mut objects, 0, &format!("{}---\n{DEPLOYMENT}", annotated_sa())).unwrap();
+        apply(
+            &mut objects,
+            0,
+            &format!("{}---\n{DEPLOYMENT}", annotated_sa()),
+        )
+        .unwrap();
         let first = objects.deployment_pods("shop", "web")[0].clone();
         let deleted = objects
             .delete(&admission(1), Kind::Pod, "shop", &first)
@@ -977,7 +1011,10 @@ mod tests {
         let error = objects
             .delete(&admission(0), Kind::Deployment, "shop", "web")
             .unwrap_err();
-        assert_eq!(error.kubectl_line(), "Error from server (NotFound): deployments.apps \"web\" not found");
+        assert_eq!(
+            error.kubectl_line(),
+            "Error from server (NotFound): deployments.apps \"web\" not found"
+        );
     }
 
     #[test]
@@ -994,8 +1031,14 @@ mod tests {
 
     #[test]
     fn references_split() {
-        assert_eq!(split_reference("shop/app").unwrap(), ("shop".into(), "app".into()));
-        assert_eq!(split_reference("app").unwrap(), ("default".into(), "app".into()));
+        assert_eq!(
+            split_reference("shop/app").unwrap(),
+            ("shop".into(), "app".into())
+        );
+        assert_eq!(
+            split_reference("app").unwrap(),
+            ("default".into(), "app".into())
+        );
         assert!(split_reference("a/b/c").is_err());
         assert!(split_reference("/x").is_err());
     }

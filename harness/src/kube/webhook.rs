@@ -370,7 +370,8 @@ mod tests {
     }
 
     const ROLE: &str = "arn:aws:iam::123456789012:role/app";
-    const PLAIN: &str = "metadata: {name: p}\nspec:\n  serviceAccountName: app\n  containers: [{name: c}]\n";
+    const PLAIN: &str =
+        "metadata: {name: p}\nspec:\n  serviceAccountName: app\n  containers: [{name: c}]\n";
 
     #[test]
     fn annotated_account_mutates_pod() {
@@ -418,7 +419,13 @@ mod tests {
         // first container as NAME=VALUE, expected volume lifetime)
         let cases: &[(&str, &[(&str, &str)], &str, &[&str], Option<i64>)] = &[
             ("no role annotation", &[], PLAIN, &[], None),
-            ("empty role annotation", &[(ROLE_ARN_ANNOTATION, "")], PLAIN, &[], None),
+            (
+                "empty role annotation",
+                &[(ROLE_ARN_ANNOTATION, "")],
+                PLAIN,
+                &[],
+                None,
+            ),
             (
                 "opt-out label",
                 &[(ROLE_ARN_ANNOTATION, ROLE)],
@@ -437,63 +444,125 @@ mod tests {
                 "own token file keeps both identity variables",
                 &[(ROLE_ARN_ANNOTATION, ROLE)],
                 "metadata: {name: p}\nspec: {containers: [{name: c, env: [{name: AWS_WEB_IDENTITY_TOKEN_FILE, value: /mine}]}]}\n",
-                &["AWS_WEB_IDENTITY_TOKEN_FILE=/mine", "AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1"],
+                &[
+                    "AWS_WEB_IDENTITY_TOKEN_FILE=/mine",
+                    "AWS_DEFAULT_REGION=eu-west-1",
+                    "AWS_REGION=eu-west-1",
+                ],
                 Some(86_400),
             ),
             (
                 "own region keeps both region variables",
                 &[(ROLE_ARN_ANNOTATION, ROLE)],
                 "metadata: {name: p}\nspec: {containers: [{name: c, env: [{name: AWS_REGION, value: us-west-2}]}]}\n",
-                &["AWS_REGION=us-west-2", &format!("AWS_ROLE_ARN={ROLE}"), &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}")],
+                &[
+                    "AWS_REGION=us-west-2",
+                    &format!("AWS_ROLE_ARN={ROLE}"),
+                    &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}"),
+                ],
                 Some(86_400),
             ),
             (
                 "regional sts on",
-                &[(ROLE_ARN_ANNOTATION, ROLE), (REGIONAL_STS_ANNOTATION, "true")],
+                &[
+                    (ROLE_ARN_ANNOTATION, ROLE),
+                    (REGIONAL_STS_ANNOTATION, "true"),
+                ],
                 PLAIN,
-                &["AWS_STS_REGIONAL_ENDPOINTS=regional", "AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", &format!("AWS_ROLE_ARN={ROLE}"), &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}")],
+                &[
+                    "AWS_STS_REGIONAL_ENDPOINTS=regional",
+                    "AWS_DEFAULT_REGION=eu-west-1",
+                    "AWS_REGION=eu-west-1",
+                    &format!("AWS_ROLE_ARN={ROLE}"),
+                    &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}"),
+                ],
                 Some(86_400),
             ),
             (
                 "regional sts invalid is ignored",
-                &[(ROLE_ARN_ANNOTATION, ROLE), (REGIONAL_STS_ANNOTATION, "yes")],
+                &[
+                    (ROLE_ARN_ANNOTATION, ROLE),
+                    (REGIONAL_STS_ANNOTATION, "yes"),
+                ],
                 PLAIN,
-                &["AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", &format!("AWS_ROLE_ARN={ROLE}"), &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}")],
+                &[
+                    "AWS_DEFAULT_REGION=eu-west-1",
+                    "AWS_REGION=eu-west-1",
+                    &format!("AWS_ROLE_ARN={ROLE}"),
+                    &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}"),
+                ],
                 Some(86_400),
             ),
             (
                 "service account expiration",
-                &[(ROLE_ARN_ANNOTATION, ROLE), (TOKEN_EXPIRATION_ANNOTATION, "7200")],
+                &[
+                    (ROLE_ARN_ANNOTATION, ROLE),
+                    (TOKEN_EXPIRATION_ANNOTATION, "7200"),
+                ],
                 PLAIN,
-                &["AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", &format!("AWS_ROLE_ARN={ROLE}"), &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}")],
+                &[
+                    "AWS_DEFAULT_REGION=eu-west-1",
+                    "AWS_REGION=eu-west-1",
+                    &format!("AWS_ROLE_ARN={ROLE}"),
+                    &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}"),
+                ],
                 Some(7200),
             ),
             (
                 "pod expiration wins",
-                &[(ROLE_ARN_ANNOTATION, ROLE), (TOKEN_EXPIRATION_ANNOTATION, "7200")],
+                &[
+                    (ROLE_ARN_ANNOTATION, ROLE),
+                    (TOKEN_EXPIRATION_ANNOTATION, "7200"),
+                ],
                 "metadata: {name: p, annotations: {eks.amazonaws.com/token-expiration: \"3600\"}}\nspec: {containers: [{name: c}]}\n",
-                &["AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", &format!("AWS_ROLE_ARN={ROLE}"), &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}")],
+                &[
+                    "AWS_DEFAULT_REGION=eu-west-1",
+                    "AWS_REGION=eu-west-1",
+                    &format!("AWS_ROLE_ARN={ROLE}"),
+                    &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}"),
+                ],
                 Some(3600),
             ),
             (
                 "invalid pod expiration falls back to the account's",
-                &[(ROLE_ARN_ANNOTATION, ROLE), (TOKEN_EXPIRATION_ANNOTATION, "7200")],
+                &[
+                    (ROLE_ARN_ANNOTATION, ROLE),
+                    (TOKEN_EXPIRATION_ANNOTATION, "7200"),
+                ],
                 "metadata: {name: p, annotations: {eks.amazonaws.com/token-expiration: \"1h\"}}\nspec: {containers: [{name: c}]}\n",
-                &["AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", &format!("AWS_ROLE_ARN={ROLE}"), &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}")],
+                &[
+                    "AWS_DEFAULT_REGION=eu-west-1",
+                    "AWS_REGION=eu-west-1",
+                    &format!("AWS_ROLE_ARN={ROLE}"),
+                    &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}"),
+                ],
                 Some(7200),
             ),
             (
                 "short expiration raised to the minimum",
-                &[(ROLE_ARN_ANNOTATION, ROLE), (TOKEN_EXPIRATION_ANNOTATION, "60")],
+                &[
+                    (ROLE_ARN_ANNOTATION, ROLE),
+                    (TOKEN_EXPIRATION_ANNOTATION, "60"),
+                ],
                 PLAIN,
-                &["AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", &format!("AWS_ROLE_ARN={ROLE}"), &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}")],
+                &[
+                    "AWS_DEFAULT_REGION=eu-west-1",
+                    "AWS_REGION=eu-west-1",
+                    &format!("AWS_ROLE_ARN={ROLE}"),
+                    &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}"),
+                ],
                 Some(600),
             ),
             (
                 "windows node gets the windows path",
                 &[(ROLE_ARN_ANNOTATION, ROLE)],
                 "metadata: {name: p}\nspec: {nodeSelector: {kubernetes.io/os: windows}, containers: [{name: c}]}\n",
-                &["AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", &format!("AWS_ROLE_ARN={ROLE}"), &format!("AWS_WEB_IDENTITY_TOKEN_FILE={WINDOWS_TOKEN_FILE}")],
+                &[
+                    "AWS_DEFAULT_REGION=eu-west-1",
+                    "AWS_REGION=eu-west-1",
+                    &format!("AWS_ROLE_ARN={ROLE}"),
+                    &format!("AWS_WEB_IDENTITY_TOKEN_FILE={WINDOWS_TOKEN_FILE}"),
+                ],
                 Some(86_400),
             ),
             (
@@ -507,7 +576,12 @@ mod tests {
                 "skip list with a stray quote skips none",
                 &[(ROLE_ARN_ANNOTATION, ROLE)],
                 "metadata: {name: p, annotations: {eks.amazonaws.com/skip-containers: \"c\\\"x\"}}\nspec: {containers: [{name: c}]}\n",
-                &["AWS_DEFAULT_REGION=eu-west-1", "AWS_REGION=eu-west-1", &format!("AWS_ROLE_ARN={ROLE}"), &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}")],
+                &[
+                    "AWS_DEFAULT_REGION=eu-west-1",
+                    "AWS_REGION=eu-west-1",
+                    &format!("AWS_ROLE_ARN={ROLE}"),
+                    &format!("AWS_WEB_IDENTITY_TOKEN_FILE={TOKEN_FILE}"),
+                ],
                 Some(86_400),
             ),
         ];
@@ -601,10 +675,7 @@ mod tests {
 
     #[test]
     fn csv_record_parsing() {
-        assert_eq!(
-            parse_csv_record("a,b"),
-            Some(vec!["a".into(), "b".into()])
-        );
+        assert_eq!(parse_csv_record("a,b"), Some(vec!["a".into(), "b".into()]));
         assert_eq!(
             parse_csv_record("a, b"),
             Some(vec!["a".into(), " b".into()])

@@ -521,7 +521,11 @@ impl Loader<'_> {
 
     /// Reads a file named relative to the scenario file; `what` names its
     /// role in the error message.
-    pub(super) fn read_relative(&self, file: &Spanned<String>, what: &str) -> Result<String, LoadError> {
+    pub(super) fn read_relative(
+        &self,
+        file: &Spanned<String>,
+        what: &str,
+    ) -> Result<String, LoadError> {
         let full = self
             .path
             .parent()
@@ -536,7 +540,11 @@ impl Loader<'_> {
         })
     }
 
-    pub(super) fn unknown_cluster(&self, name: &Spanned<String>, known: &HashSet<String>) -> LoadError {
+    pub(super) fn unknown_cluster(
+        &self,
+        name: &Spanned<String>,
+        known: &HashSet<String>,
+    ) -> LoadError {
         let mut known: Vec<&str> = known.iter().map(String::as_str).collect();
         known.sort_unstable();
         self.error(

@@ -97,9 +97,8 @@ impl Loader<'_> {
 
     /// The namespace and name of a `NAMESPACE/NAME` value.
     fn reference(&self, value: &Spanned<String>) -> Result<(String, String), LoadError> {
-        crate::kube::split_reference(&value.value).map_err(|message| {
-            self.error(at(value), message, None)
-        })
+        crate::kube::split_reference(&value.value)
+            .map_err(|message| self.error(at(value), message, None))
     }
 
     /// The step's Kubernetes actions; the caller checks there is only one.

@@ -280,7 +280,10 @@ fn run_step(
     let (actual, decision) = match &step.action {
         Action::KubeApply { cluster, manifests } => (
             super::run_kube::change(state, cluster, |objects, admission| {
-                manifests.iter().map(|m| objects.apply(admission, m)).collect()
+                manifests
+                    .iter()
+                    .map(|m| objects.apply(admission, m))
+                    .collect()
             }),
             None,
         ),

@@ -82,7 +82,12 @@ fn outcome(results: Vec<Result<Applied, KubeError>>) -> Actual {
         match result {
             Ok(applied) => {
                 lines.push(applied.line);
-                lines.extend(applied.warnings.into_iter().map(|w| format!("Warning: {w}")));
+                lines.extend(
+                    applied
+                        .warnings
+                        .into_iter()
+                        .map(|w| format!("Warning: {w}")),
+                );
             }
             Err(error) => {
                 return Actual::Error {
@@ -106,7 +111,9 @@ pub(super) fn pod_show(state: &AppState, show: &PodShow) -> (Actual, Vec<String>
         .iter()
         .find(|c| c.name == show.cluster)
         .map(|c| &c.kube);
-    let pod = objects.and_then(|o| o.pod(&show.namespace, &show.name)).cloned();
+    let pod = objects
+        .and_then(|o| o.pod(&show.namespace, &show.name))
+        .cloned();
     let Some(pod) = pod else {
         let names: Vec<&str> = objects
             .into_iter()
@@ -121,7 +128,11 @@ pub(super) fn pod_show(state: &AppState, show: &PodShow) -> (Actual, Vec<String>
                 "pods {:?} not found; pods in namespace {}: {}",
                 show.name,
                 show.namespace,
-                if names.is_empty() { "none".to_owned() } else { names.join(", ") }
+                if names.is_empty() {
+                    "none".to_owned()
+                } else {
+                    names.join(", ")
+                }
             ),
         };
         return (actual, Vec::new());
@@ -154,7 +165,8 @@ fn check_pod(pod: &Pod, show: &PodShow) -> Vec<String> {
         None => containers.first(),
     };
     let label = show.container.as_deref().unwrap_or("the first container");
-    let needs_container = !show.env.is_empty() || !show.env_absent.is_empty() || show.token_mounted.is_some();
+    let needs_container =
+        !show.env.is_empty() || !show.env_absent.is_empty() || show.token_mounted.is_some();
     match container {
         None if needs_container => {
             mismatches.push(format!("pod has no container {label}"));
