@@ -350,3 +350,97 @@ fn der_encoded_ec_signature_is_rejected() {
     ));
     assert!(!key.verify("a.b", &der, crate::oidc::KeyAlgorithm::ES256));
 }
+
+/// BASE with its steps replaced by `steps`.
+fn with_steps(steps: &str) -> String {
+    let head = &BASE[..BASE.find("steps:\n").expect("BASE has steps")];
+    format!("{head}steps:\n{steps}")
+}
+
+#[test]
+fn invalid_kube_apply_manifest_names_position() {
+    let error = load_error(&with_steps(
+        "  - name: apply\n    kube_apply:\n      manifests: |\n        apiVersion: v1\n        kind: Pod\n        metadata: {name: p}\n        spec: {containers: [{name: c, ports: [{containerPort: eighty}]}]}\n",
+    ));
+    assert!(error.starts_with("test.yaml:"), "{error}");
+    assert!(
+        error.contains("invalid manifest in kube_apply: manifest 1 (Pod p): spec.containers[0].ports[0].containerPort"),
+        "{error}"
+    );
+}
+
+#[test]
+fn kube_apply_reads_file_beside_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("pod.yaml"),
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec: {serviceAccountName: app, containers: [{name: c}]}\n",
+    )
+    .unwrap();
+    let path = dir.path().join("scenario.yaml");
+    let text = with_steps(
+        "  - name: apply\n    kube_apply: {file: pod.yaml}\n  - name: show\n    pod_show: {pod: shop/p, token_volume: false}\n",
+    );
+    let report = run(&load_str(&path, &text).unwrap());
+    assert!(report.passed, "{:?}", report.steps);
+    let missing = load_str(&path, &text.replace("pod.yaml", "absent.yaml")).unwrap_err();
+    assert!(
+        missing.to_string().contains("cannot read manifests file"),
+        "{missing}"
+    );
+}
+
+#[test]
+fn from_pod_token_rejects_shaping_fields() {
+    let error = load_error(&with_steps(
+        "  - name: assume\n    assume_role_with_web_identity:\n      role_arn: arn:aws:iam::123456789012:role/app\n      token: {from_pod: shop/p, audiences: [x]}\n",
+    ));
+    assert!(
+        error.contains("a from_pod token takes only cluster, not audiences"),
+        "{error}"
+    );
+}
+
+#[test]
+fn kube_step_names_unknown_cluster() {
+    let error = load_error(&with_steps(
+        "  - name: show\n    pod_show: {cluster: other, pod: shop/p}\n",
+    ));
+    assert!(
+        error.contains("no cluster or issuer named \"other\""),
+        "{error}"
+    );
+}
+
+#[test]
+fn invalid_reference_names_position() {
+    let error = load_error(&with_steps(
+        "  - name: restart\n    rollout_restart: {name: a/b/c}\n",
+    ));
+    assert!(error.contains("invalid object reference \"a/b/c\""), "{error}");
+    assert!(error.starts_with("test.yaml:29:29: "), "{error}");
+}
+
+#[test]
+fn world_pod_without_account_fails_the_world() {
+    let text = BASE.replace(
+        "metadata: {name: app, namespace: shop, uid: 11111111-2222-4333-8444-555555555555}\n",
+        "metadata: {name: app, namespace: shop, uid: 11111111-2222-4333-8444-555555555555}\n        ---\n        apiVersion: v1\n        kind: Pod\n        metadata: {name: p, namespace: shop}\n        spec: {serviceAccountName: ghost, containers: [{name: c}]}\n",
+    );
+    let report = run(&load_str(Path::new("test.yaml"), &text).unwrap());
+    assert!(!report.passed);
+    let message = &report.steps[0].mismatches[0];
+    assert!(
+        message.contains("Error from server (Forbidden): pods \"p\" is forbidden: error looking up service account shop/ghost"),
+        "{message}"
+    );
+}
+
+#[test]
+fn pod_token_without_volume_explains() {
+    let text = with_steps(
+        "  - name: apply\n    kube_apply:\n      manifests: |\n        apiVersion: v1\n        kind: Pod\n        metadata: {name: p, namespace: shop}\n        spec: {serviceAccountName: app, containers: [{name: c}]}\n  - name: assume\n    assume_role_with_web_identity:\n      role_arn: arn:aws:iam::123456789012:role/app\n      token: {from_pod: shop/p}\n    expect:\n      error: {code: InvalidToken, message_matches: \"has no eks.amazonaws.com/role-arn annotation\"}\n",
+    );
+    let report = run(&load_str(Path::new("test.yaml"), &text).unwrap());
+    assert!(report.passed, "{:?}", report.steps);
+}
