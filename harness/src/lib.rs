@@ -19,6 +19,8 @@
 //! - [`oidc`]: issuer keys, documents, token minting and parsing.
 //! - [`world`]: accounts, clusters, providers, roles.
 //! - [`kube`]: the clusters' service accounts and pods, from manifests.
+//! - [`imds`]: EC2 instance metadata (IMDSv2) with the node role's credentials.
+//! - [`exec`]: runs a command with a pod's environment and token.
 //! - [`tls`]: the HTTPS listener for issuers, its CA chain, thumbprints.
 //! - [`clock`], [`seed`]: the injected time and deterministic derivation.
 //! - [`Harness`]: start a server in-process, for other projects' tests.
@@ -27,8 +29,10 @@ pub mod aws;
 pub mod clock;
 pub mod eks;
 mod embed;
+pub mod exec;
 pub mod explain;
 pub mod iam;
+pub mod imds;
 pub mod kube;
 pub mod oidc;
 pub mod policy;

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use serde_json::Value;
 
+pub mod pod_route;
+
 /// Namespace of objects whose manifest names none.
 pub const DEFAULT_NAMESPACE: &str = "default";
 /// Kinds the harness reads, with the apiVersion each must carry.
@@ -154,8 +156,12 @@ impl KubeObjects {
 
     /// The uid a manifest gives a pod.
     pub fn pod_uid(&self, namespace: &str, name: &str) -> Option<&str> {
-        let object = self.pods.get(&(namespace.to_owned(), name.to_owned()))?;
-        object.metadata.uid.as_deref()
+        self.pod(namespace, name)?.metadata.uid.as_deref()
+    }
+
+    /// The stored pod `namespace/name`.
+    pub fn pod(&self, namespace: &str, name: &str) -> Option<&Pod> {
+        self.pods.get(&(namespace.to_owned(), name.to_owned()))
     }
 }
 
