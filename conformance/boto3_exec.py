@@ -29,8 +29,8 @@ def probe(imds_only):
 
     core = botocore.session.Session()
     if imds_only:
-        # An SDK that predates web identity: its chain ends at instance
-        # metadata, so the injected variables are never read.
+        # An SDK that predates web identity ends its chain at instance
+        # metadata, so it never reads the injected variables.
         fetcher = botocore.utils.InstanceMetadataFetcher(
             timeout=2, num_attempts=1,
             config={"ec2_metadata_service_endpoint": os.environ["AWS_EC2_METADATA_SERVICE_ENDPOINT"]},

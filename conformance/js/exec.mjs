@@ -3,7 +3,7 @@
 //
 // Usage: JS_SDK_DIR=DIR node conformance/js/exec.mjs path/to/oidc-sts-harness
 //
-// DIR holds node_modules with @aws-sdk/client-sts and
+// DIR contains node_modules with @aws-sdk/client-sts and
 // @aws-sdk/credential-providers. The same file is the program exec runs
 // (`--probe CHAIN`), where CHAIN is `node` (fromNodeProviderChain) or
 // `token-file` (fromTokenFile); it prints one JSON line.
@@ -21,7 +21,7 @@ const nodeArn = `arn:aws:sts::${account}:assumed-role/eks-nodes-role/i-80b106213
 function sdk() {
   const dir = process.env.JS_SDK_DIR;
   if (!dir) {
-    console.error("error: set JS_SDK_DIR to the folder whose node_modules holds the AWS SDK for JavaScript v3");
+    console.error("error: set JS_SDK_DIR to the folder whose node_modules contains the AWS SDK for JavaScript v3");
     process.exit(2);
   }
   const require = createRequire(path.join(path.resolve(dir), "package.json"));

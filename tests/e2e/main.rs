@@ -8,6 +8,7 @@
 //! - `sts`: each AssumeRoleWithWebIdentity failure with its code, status and
 //!   message.
 //! - `iam`: the OIDC-provider and role actions through aws-sdk-iam.
+//! - `imds`: instance metadata of a node and the stored-pod route.
 //! - `issuer`: discovery, JWKS and DescribeCluster.
 //! - `snapshots`: the exact bytes of documents and XML bodies.
 //! - `scenarios`: every file of the scenario library passes, and its
@@ -17,6 +18,7 @@ mod attacks;
 mod caller;
 mod flow;
 mod iam;
+mod imds;
 mod issuer;
 mod remote;
 mod scenarios;
