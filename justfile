@@ -13,10 +13,14 @@ test:
 ci:
     bash .ci/run
 
-# Run the AWS CLI conformance suite against a debug build (needs `aws` on PATH).
+# Run the conformance suites against a debug build: needs `aws` (CLI v1) and
+# boto3 for `python3`, `node` and `npm`; the JavaScript SDK goes to a temporary folder.
 conformance:
     cargo build -p oidc-sts-harness
     bash conformance/aws-cli.sh target/debug/oidc-sts-harness
+    bash conformance/exec.sh target/debug/oidc-sts-harness
+    python3 conformance/boto3_exec.py target/debug/oidc-sts-harness
+    dir="$(mktemp -d)" && bash conformance/js/install.sh "$dir" && JS_SDK_DIR="$dir" node conformance/js/exec.mjs target/debug/oidc-sts-harness
 
 # Serve one cluster on the default port.
 serve:

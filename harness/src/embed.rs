@@ -92,6 +92,7 @@ impl HarnessBuilder {
         for spec in &self.clusters {
             world.add_cluster(spec, now)?;
         }
+        world.create_node_roles(now);
         Ok(AppState::new(
             world,
             self.clock.clone(),

@@ -20,6 +20,8 @@
 //! - [`world`]: accounts, clusters, providers, roles.
 //! - [`kube`]: the clusters' service accounts, pods and Deployments, the pod
 //!   identity webhook that mutates pods, and the tokens of their volumes.
+//! - [`imds`]: EC2 instance metadata (IMDSv2) with the node role's credentials.
+//! - [`exec`]: runs a command with a pod's environment and token.
 //! - [`tls`]: the HTTPS listener for issuers, its CA chain, thumbprints.
 //! - [`clock`], [`seed`]: the injected time and deterministic derivation.
 //! - [`Harness`]: start a server in-process, for other projects' tests.
@@ -28,8 +30,10 @@ pub mod aws;
 pub mod clock;
 pub mod eks;
 mod embed;
+pub mod exec;
 pub mod explain;
 pub mod iam;
+pub mod imds;
 pub mod kube;
 pub mod oidc;
 pub mod policy;

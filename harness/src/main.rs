@@ -46,6 +46,10 @@ enum Command {
     Kube(KubeArgs),
     /// Show a running harness's pods as stored, after the pod identity webhook.
     Pod(PodArgs),
+    /// Run a command with the environment of a pod's container: its env,
+    /// its projected token, and the harness as AWS endpoint and instance
+    /// metadata. Exits with the command's status.
+    Exec(ExecArgs),
 }
 
 #[derive(Args)]
@@ -116,6 +120,30 @@ enum PodCommand {
         #[arg(value_name = "NS/NAME")]
         reference: String,
     },
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("server").required(true).args(["scenario", "endpoint"])))]
+struct ExecArgs {
+    /// Start a harness in this process from a scenario's world (after its
+    /// setup steps) for the command's lifetime.
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// URL of a running harness, e.g. http://127.0.0.1:7460.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// The pod, as NAMESPACE/NAME.
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pod: String,
+    /// The container whose environment the command gets; the first when absent.
+    #[arg(long)]
+    container: Option<String>,
+    /// The cluster that stores the pod, when the harness serves several.
+    #[arg(long)]
+    cluster: Option<String>,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true, value_name = "COMMAND")]
+    command: Vec<std::ffi::OsString>,
 }
 
 #[derive(Args)]
@@ -256,12 +284,18 @@ struct TokenArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // `exec` shares stderr with the command it runs, so it logs only
+    // warnings unless RUST_LOG asks for more.
+    let default_filter = match cli.command {
+        Command::Exec(_) => "warn",
+        _ => "info",
+    };
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -276,11 +310,16 @@ fn main() -> ExitCode {
         Command::Explain(args) => return explain(args),
         Command::Kube(args) => return runtime.block_on(kube(args.command)),
         Command::Pod(args) => return runtime.block_on(pod(args.command)),
+        Command::Exec(args) => return runtime.block_on(exec(args)),
         command => Cli { command },
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Run(_) | Command::Explain(_) | Command::Kube(_) | Command::Pod(_) => {
+            Command::Run(_)
+            | Command::Explain(_)
+            | Command::Kube(_)
+            | Command::Pod(_)
+            | Command::Exec(_) => {
                 unreachable!("handled above")
             }
             Command::Serve(args) => serve(args).await,
@@ -320,7 +359,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         remote: None,
     };
     let state = match &args.scenario {
-        Some(path) => scenario_state(path, &args, options).await?,
+        Some(path) => scenario_state(path, Some(&args), options).await?,
         None => {
             let clock = Arc::new(SystemClock);
             let mut world = World::new(seed, &args.account);
@@ -329,6 +368,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 let now = oidc_sts_harness::clock::Clock::now(clock.as_ref());
                 world.add_cluster(&spec, now).map_err(anyhow::Error::msg)?;
             }
+            world.create_node_roles(oidc_sts_harness::clock::Clock::now(clock.as_ref()));
             let options = ServerOptions {
                 remote: remote_config(&args, seed).await?,
                 ..options
@@ -430,18 +470,21 @@ async fn start_tls(
 /// lacks; `--seed` and `--account` must not contradict it.
 async fn scenario_state(
     path: &std::path::Path,
-    args: &ServeArgs,
+    args: Option<&ServeArgs>,
     options: ServerOptions,
 ) -> anyhow::Result<Arc<AppState>> {
     use oidc_sts_harness::scenario;
     let mut loaded = scenario::load(path).map_err(|error| anyhow::anyhow!("{error}"))?;
-    for text in &args.clusters {
+    for text in args.map(|a| a.clusters.as_slice()).unwrap_or_default() {
         let spec = ClusterSpec::parse(text).map_err(anyhow::Error::msg)?;
         if !loaded.world.clusters.iter().any(|c| c.name == spec.name) {
             loaded.world.clusters.push(spec);
         }
     }
-    let remote = remote_config(args, loaded.seed).await?;
+    let remote = match args {
+        Some(args) => remote_config(args, loaded.seed).await?,
+        None => None,
+    };
     let built = scenario::run::build_state(&loaded, Arc::new(SystemClock))
         .map_err(|error| anyhow::anyhow!("{error}"))?;
     // The command line's switches add to the scenario's own.
@@ -463,6 +506,66 @@ async fn scenario_state(
     }
     tracing::info!(scenario = %loaded.name, "scenario world ready");
     Ok(state)
+}
+
+/// Runs `oidc-sts-harness exec`: with `--scenario`, against a harness
+/// started in this process on a free loopback port for the command's
+/// lifetime.
+async fn exec(args: ExecArgs) -> ExitCode {
+    use oidc_sts_harness::exec::{self, EXIT_EXEC_FAILED, ExecOptions};
+    let mut options = ExecOptions {
+        endpoint: args.endpoint.clone().unwrap_or_default(),
+        pod: args.pod,
+        container: args.container,
+        cluster: args.cluster,
+        command: args.command,
+    };
+    let mut server = None;
+    if let Some(path) = &args.scenario {
+        match start_exec_server(path).await {
+            Ok((endpoint, stop, task)) => {
+                options.endpoint = endpoint;
+                server = Some((stop, task));
+            }
+            Err(error) => {
+                eprintln!("error: {error:#}");
+                return ExitCode::from(EXIT_EXEC_FAILED as u8);
+            }
+        }
+    }
+    let code = match exec::run(&options).await {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            EXIT_EXEC_FAILED
+        }
+    };
+    if let Some((stop, task)) = server {
+        let _ = stop.send(());
+        let _ = task.await;
+    }
+    ExitCode::from(u8::try_from(code).unwrap_or(EXIT_EXEC_FAILED as u8))
+}
+
+/// Serves a scenario's world on a free loopback port; returns the endpoint
+/// URL, the sender that stops the server and its task.
+async fn start_exec_server(
+    path: &std::path::Path,
+) -> anyhow::Result<(
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let state = scenario_state(path, None, ServerOptions::default()).await?;
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .context("cannot listen on a loopback port")?;
+    let endpoint = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(oidc_sts_harness::server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Ok((endpoint, stop, task))
 }
 
 /// Runs `oidc-sts-harness explain`.

@@ -83,8 +83,23 @@ async fn route(State(state): State<Arc<AppState>>, request: Request) -> Response
     if let Some(response) = issuer_response(&state, &host, &path, &method) {
         return response;
     }
+    if path.starts_with("/latest/") {
+        return crate::imds::respond(&state, &method, &path, request.headers(), None);
+    }
+    if let Some((cluster, rest)) = path
+        .strip_prefix("/_harness/imds/")
+        .and_then(|p| p.split_once('/'))
+    {
+        let rest = format!("/{rest}");
+        return crate::imds::respond(&state, &method, &rest, request.headers(), Some(cluster));
+    }
     match (method, path.as_str()) {
         (Method::GET | Method::POST, "/") => query(state, request, &host).await,
+        (Method::GET, p) if p.starts_with("/_harness/kube/pods/") => crate::kube::pod_route::respond(
+            &state,
+            &p["/_harness/kube/pods/".len()..],
+            request.uri().query(),
+        ),
         (Method::GET, p) if p.starts_with("/clusters/") => describe_cluster(&state, request.headers(), &p["/clusters/".len()..]),
         (Method::POST, "/_harness/token") => mint_token(state, request).await,
         (Method::POST | Method::GET, p) if p.starts_with(crate::kube::http::PREFIX) => {

@@ -37,7 +37,18 @@ pub struct ClusterSpec {
     pub account: Option<String>,
     /// The issuer's keys: RS256 and no previous keys unless changed.
     pub keys: KeySpec,
+    /// Name of the IAM role of the cluster's nodes; [`DEFAULT_NODE_ROLE`]
+    /// when absent.
+    pub node_role: Option<String>,
 }
+
+/// Name of a cluster's node role when its spec names none: the name the EKS
+/// user guide gives the node IAM role it has readers create.
+pub const DEFAULT_NODE_ROLE: &str = "AmazonEKSNodeRole";
+
+/// Trust policy of a node role the harness creates: EC2 instances may assume
+/// it, as on every EKS node role.
+pub const NODE_ROLE_TRUST_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 /// What keys an issuer starts with: one signing key of `algorithm`, and
 /// `previous_keys` older keys still published in the JWKS, as during a
@@ -136,6 +147,7 @@ impl ClusterSpec {
             id: id.map(str::to_owned),
             account: None,
             keys: KeySpec::default(),
+            node_role: None,
         })
     }
 }
@@ -225,6 +237,32 @@ pub struct Cluster {
     pub created_at: OffsetDateTime,
     /// The cluster's service accounts and pods.
     pub kube: KubeObjects,
+    /// Name of the IAM role the cluster's nodes run as, in the cluster's
+    /// account.
+    pub node_role: String,
+}
+
+impl Cluster {
+    /// The EC2 instance id of the cluster's node: `i-` and 17 hex digits
+    /// derived from the seed and the cluster, so it is the same on every run.
+    pub fn instance_id(&self, world_seed: u64) -> String {
+        let digest = seed::derive(
+            world_seed,
+            &["instance-id", &self.account, &self.region, &self.name],
+        );
+        let mut id = hex::encode(digest);
+        id.truncate(17);
+        format!("i-{id}")
+    }
+}
+
+/// Checks that the text is a valid IAM role name: 1-64 characters of
+/// letters, digits and `+=,.@_-`.
+pub fn is_role_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
 }
 
 /// An IAM OpenID Connect provider.
@@ -420,8 +458,49 @@ impl World {
             issuer,
             created_at: now,
             kube: KubeObjects::default(),
+            node_role: spec
+                .node_role
+                .clone()
+                .unwrap_or_else(|| DEFAULT_NODE_ROLE.to_owned()),
         });
         Ok(self.clusters.last().expect("a cluster was just pushed"))
+    }
+
+    /// Creates each cluster's node role that its account lacks, with an EC2
+    /// trust policy. Callers run it after the world's own IAM calls, so a
+    /// scenario can define the node role itself (its own trust policy or
+    /// tags) without a clash.
+    pub fn create_node_roles(&mut self, now: OffsetDateTime) {
+        let wanted: Vec<(String, String)> = self
+            .clusters
+            .iter()
+            .map(|c| (c.account.clone(), c.node_role.clone()))
+            .collect();
+        for (account, name) in wanted {
+            if self
+                .account(&account)
+                .is_some_and(|a| a.role(&name).is_some())
+            {
+                continue;
+            }
+            let id = self.next_role_id(&account, &name);
+            let policy = TrustPolicy::parse(NODE_ROLE_TRUST_POLICY)
+                .expect("the node role trust policy is valid IAM JSON");
+            let account = self.account_mut(&account);
+            let role = Role {
+                arn: format!("arn:{}:iam::{}:role/{name}", account.partition, account.id),
+                name: name.clone(),
+                path: "/".to_owned(),
+                id,
+                trust_policy: Arc::new(policy),
+                description: None,
+                max_session_duration: crate::iam::roles::DEFAULT_MAX_SESSION_DURATION,
+                permissions_boundary: None,
+                tags: Vec::new(),
+                created_at: now,
+            };
+            account.roles.insert(name.to_ascii_lowercase(), role);
+        }
     }
 
     /// Adds an issuer that belongs to no cluster (a CI system's, or a

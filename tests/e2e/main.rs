@@ -8,6 +8,7 @@
 //! - `sts`: each AssumeRoleWithWebIdentity failure with its code, status and
 //!   message.
 //! - `iam`: the OIDC-provider and role actions through aws-sdk-iam.
+//! - `imds`: instance metadata of a node and the stored-pod route.
 //! - `issuer`: discovery, JWKS and DescribeCluster.
 //! - `pods`: manifests through the kube routes, the webhook's mutation, and
 //!   a pod's token sent to STS.
@@ -19,6 +20,7 @@ mod attacks;
 mod caller;
 mod flow;
 mod iam;
+mod imds;
 mod issuer;
 mod pods;
 mod remote;

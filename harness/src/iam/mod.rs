@@ -4,7 +4,7 @@
 //! the IAM rules, and returns the response XML or an [`AwsError`].
 
 mod providers;
-mod roles;
+pub(crate) mod roles;
 mod tags;
 
 use axum::http::StatusCode;

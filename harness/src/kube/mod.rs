@@ -11,6 +11,7 @@
 
 pub mod client;
 pub mod http;
+pub mod pod_route;
 mod store;
 pub mod token;
 pub mod webhook;

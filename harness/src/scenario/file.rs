@@ -172,6 +172,12 @@ pub struct ClusterFile {
     /// key rotation (0 when absent, at most 8).
     #[serde(default)]
     pub previous_keys: Option<u32>,
+    /// Name of the IAM role the cluster's nodes run as, which instance
+    /// metadata hands out (AmazonEKSNodeRole when absent). The harness
+    /// creates it with an EC2 trust policy unless `roles` defines it.
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    pub node_role: Option<Spanned<String>>,
 }
 
 /// The algorithm of an issuer's signing key.

@@ -34,7 +34,7 @@ use crate::seed::DEFAULT_SEED;
 use crate::sts::Check;
 use crate::world::{
     ClusterSpec, DEFAULT_ACCOUNT, DEFAULT_PARTITION, DEFAULT_REGION, IssuerFaults, KeySpec,
-    MAX_PREVIOUS_KEYS, REQUIRED_DISCOVERY_MEMBERS, ServedChain, World, issuer_url,
+    MAX_PREVIOUS_KEYS, REQUIRED_DISCOVERY_MEMBERS, ServedChain, World, is_role_name, issuer_url,
 };
 
 /// The clock's start when a scenario names none: 2026-01-01T00:00:00Z.
@@ -316,6 +316,16 @@ impl Loader<'_> {
                 cluster.previous_keys,
                 at(&cluster.name),
             )?;
+            if let Some(role) = &cluster.node_role {
+                if !is_role_name(&role.value) {
+                    return Err(self.error(
+                        at(role),
+                        format!("invalid node_role {:?}", role.value),
+                        Some("use an IAM role name: 1-64 letters, digits and +=,.@_-".into()),
+                    ));
+                }
+                spec.node_role = Some(role.value.clone());
+            }
             let id = spec.id.clone().unwrap_or_else(|| {
                 id_source.derived_cluster_id(&account, &spec.region, &spec.name)
             });

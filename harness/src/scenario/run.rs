@@ -236,6 +236,7 @@ pub fn build_state(scenario: &Scenario, clock: Arc<dyn Clock>) -> Result<Arc<App
             });
         }
     }
+    state.write().create_node_roles(state.now());
     Ok(state)
 }
 

@@ -1,0 +1,121 @@
+//! `GET /_harness/kube/pods/{namespace}/{name}?cluster=NAME`: a stored pod
+//! as Kubernetes JSON, for `exec` and other tools that need a pod's
+//! environment and volumes. The route is harness-only, off every AWS path.
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::Response;
+
+use crate::aws::Params;
+use crate::state::AppState;
+use crate::world::{Cluster, World};
+
+/// Response header naming the cluster the pod was found in.
+pub const CLUSTER_HEADER: &str = "x-oidc-sts-harness-cluster";
+/// Response header with the path, on the harness port, where the instance
+/// metadata of that cluster's node is served: `/` when the harness serves
+/// one cluster, `/_harness/imds/CLUSTER/` when it serves several.
+pub const IMDS_PATH_HEADER: &str = "x-oidc-sts-harness-imds-path";
+
+/// Serves the pod `rest` names (`NAMESPACE/NAME`); `query` is the URL's
+/// query string, which may name the cluster.
+pub fn respond(state: &AppState, rest: &str, query: Option<&str>) -> Response {
+    let Some((namespace, name)) = rest
+        .split_once('/')
+        .filter(|(ns, n)| !ns.is_empty() && !n.is_empty() && !n.contains('/'))
+    else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("invalid pod path {rest:?}: use /_harness/kube/pods/NAMESPACE/NAME"),
+        );
+    };
+    let params = Params::decode(query.unwrap_or_default().as_bytes());
+    let world = state.read();
+    let cluster = match choose_cluster(&world, params.get("cluster")) {
+        Ok(cluster) => cluster,
+        Err((status, message)) => return error(status, message),
+    };
+    let Some(pod) = cluster.kube.pod(namespace, name) else {
+        let pods: Vec<String> = cluster
+            .kube
+            .pods
+            .keys()
+            .map(|(ns, n)| format!("{ns}/{n}"))
+            .collect();
+        let known = if pods.is_empty() {
+            "none".to_owned()
+        } else {
+            pods.join(", ")
+        };
+        return error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "pod {namespace}/{name} not found in cluster {:?}; its pods: {known}",
+                cluster.name
+            ),
+        );
+    };
+    let body = serde_json::to_string(pod).unwrap_or_default();
+    let imds_path = if world.clusters().len() == 1 {
+        "/".to_owned()
+    } else {
+        format!("/_harness/imds/{}/", cluster.name)
+    };
+    let mut response = json(StatusCode::OK, body);
+    for (header, value) in [
+        (CLUSTER_HEADER, &cluster.name),
+        (IMDS_PATH_HEADER, &imds_path),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(value) {
+            response.headers_mut().insert(header, value);
+        }
+    }
+    response
+}
+
+/// The named cluster, or the only one.
+fn choose_cluster<'w>(
+    world: &'w World,
+    name: Option<&str>,
+) -> Result<&'w Cluster, (StatusCode, String)> {
+    let names: Vec<&str> = world.clusters().iter().map(|c| c.name.as_str()).collect();
+    match (name, world.clusters()) {
+        (Some(name), clusters) => clusters.iter().find(|c| c.name == name).ok_or_else(|| {
+            (
+                StatusCode::NOT_FOUND,
+                format!(
+                    "cluster {name:?} not found; the harness serves: {}",
+                    names.join(", ")
+                ),
+            )
+        }),
+        (None, [only]) => Ok(only),
+        (None, []) => Err((
+            StatusCode::NOT_FOUND,
+            "the harness serves no cluster, so it has no pods".to_owned(),
+        )),
+        (None, _) => Err((
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the harness serves several clusters ({}); add ?cluster=NAME",
+                names.join(", ")
+            ),
+        )),
+    }
+}
+
+fn json(status: StatusCode, body: String) -> Response {
+    let mut response = Response::new(axum::body::Body::from(body));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn error(status: StatusCode, message: String) -> Response {
+    json(
+        status,
+        serde_json::json!({ "message": message }).to_string(),
+    )
+}
