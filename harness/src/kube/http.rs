@@ -18,7 +18,7 @@ use std::sync::Arc;
 use axum::extract::Request;
 use axum::http::{Method, StatusCode};
 use axum::response::Response;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use super::store::{Admission, Applied, KubeError, split_reference};
 use super::{Kind, Manifest, parse_yaml};
@@ -172,22 +172,12 @@ fn change(
         Ok(name) => name,
         Err(message) => return harness_error(StatusCode::NOT_FOUND, &message),
     };
-    let seed = world.seed();
-    let Some(cluster) = world.cluster_mut(&name) else {
+    let Some(results) = super::with_cluster(&mut world, &name, now, act) else {
         return harness_error(
             StatusCode::NOT_FOUND,
             &format!("cluster {name:?} not found"),
         );
     };
-    let issuer_url = cluster.issuer.url().to_owned();
-    let region = cluster.region.clone();
-    let admission = Admission {
-        seed,
-        issuer_url: &issuer_url,
-        region: &region,
-        now,
-    };
-    let results = act(&mut cluster.kube, &admission);
     drop(world);
     render(results)
 }
@@ -217,15 +207,12 @@ fn render(results: Vec<Result<Applied, KubeError>>) -> Response {
             }
         }
     }
+    let first_message = errors.first().map(|error| error["message"].clone());
     let mut body = json!({"lines": lines, "warnings": warnings, "errors": errors});
-    if let Some(first) = errors_first_message(&body) {
-        body["message"] = Value::String(first);
+    if let Some(message) = first_message {
+        body["message"] = message;
     }
     json_response(status, body.to_string())
-}
-
-fn errors_first_message(body: &Value) -> Option<String> {
-    body["errors"][0]["message"].as_str().map(str::to_owned)
 }
 
 /// The stored pod as JSON.

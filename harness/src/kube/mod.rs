@@ -128,6 +128,27 @@ pub struct ManifestError {
     pub reason: String,
 }
 
+/// Runs `act` on the objects of the world's cluster `cluster`, with the
+/// admission context of `now`; `None` when the world has no such cluster.
+pub fn with_cluster<R>(
+    world: &mut crate::world::World,
+    cluster: &str,
+    now: time::OffsetDateTime,
+    act: impl FnOnce(&mut KubeObjects, &Admission) -> R,
+) -> Option<R> {
+    let seed = world.seed();
+    let cluster = world.cluster_mut(cluster)?;
+    let issuer_url = cluster.issuer.url().to_owned();
+    let region = cluster.region.clone();
+    let admission = Admission {
+        seed,
+        issuer_url: &issuer_url,
+        region: &region,
+        now,
+    };
+    Some(act(&mut cluster.kube, &admission))
+}
+
 /// Reads manifests given as multi-document YAML text.
 pub fn parse_yaml(text: &str) -> Result<Vec<Manifest>, ManifestError> {
     let documents: Vec<Value> =

@@ -27,7 +27,7 @@ const MIN_PROJECTED_EXPIRATION: i64 = 600;
 /// Letters Kubernetes uses in generated names (no vowels, no look-alikes).
 const NAME_ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
-/// What a change needs to know about the cluster and the moment.
+/// The cluster facts and the moment a change needs.
 #[derive(Debug, Clone, Copy)]
 pub struct Admission<'a> {
     pub seed: u64,
@@ -97,7 +97,7 @@ impl KubeError {
 pub struct Applied {
     /// kubectl's line, e.g. `pod/app created`.
     pub line: String,
-    /// What controllers reported while acting on the change, e.g. a
+    /// Failures controllers reported while acting on the change, e.g. a
     /// ReplicaSet that cannot create its pods.
     pub warnings: Vec<String>,
 }
@@ -142,7 +142,8 @@ impl KubeObjects {
         self.pods.get(&key(namespace, name))
     }
 
-    /// The service account, whether a manifest defined it or not.
+    /// The service account a manifest defined; the implicit `default`
+    /// account of a namespace is not stored.
     pub fn service_account(&self, namespace: &str, name: &str) -> Option<&ServiceAccount> {
         self.service_accounts.get(&key(namespace, name))
     }

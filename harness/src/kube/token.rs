@@ -1,4 +1,4 @@
-//! The projected token a pod's `aws-iam-token` volume holds at a given
+//! The projected token in a pod's `aws-iam-token` volume at a given
 //! moment: audience and lifetime from the volume, names and uids from the
 //! pod and its service account, and the kubelet's refresh schedule.
 //!
@@ -16,7 +16,7 @@ use crate::oidc::mint::{self, TokenRequest};
 
 /// Lifetime the API server gives a projected token whose volume names none.
 pub const DEFAULT_EXPIRATION_SECONDS: i64 = 3600;
-/// Longest lifetime EKS's API server issues; longer requests are cut to it.
+/// Maximum lifetime EKS's API server issues, to which it cuts longer requests.
 pub const MAX_EXPIRATION_SECONDS: i64 = 86_400;
 /// The kubelet refreshes a token at least this often, in seconds.
 const MAX_REFRESH_AGE_SECONDS: i64 = 86_400;
@@ -32,7 +32,7 @@ pub struct PodToken {
     pub expires_at: i64,
 }
 
-/// Why a pod has no web identity token.
+/// The reason a pod has no web identity token.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PodTokenError {
     #[error("pods {name:?} not found in namespace {namespace}")]
@@ -110,9 +110,7 @@ pub fn current_request(
 /// Unix seconds of the kubelet's last refresh at `now` of a token first
 /// issued at `started` with `lifetime` seconds.
 pub fn last_refresh(started: i64, lifetime: i64, now: i64) -> i64 {
-    let interval = (lifetime.saturating_mul(8) / 10)
-        .min(MAX_REFRESH_AGE_SECONDS)
-        .max(1);
+    let interval = (lifetime.saturating_mul(8) / 10).clamp(1, MAX_REFRESH_AGE_SECONDS);
     if now <= started {
         return started;
     }
@@ -138,7 +136,7 @@ pub fn current_token(
     })
 }
 
-/// Why the webhook left the pod without a token volume, with the fix.
+/// Explains why the webhook left the pod without a token volume, with the fix.
 fn no_volume_reason(
     objects: &KubeObjects,
     pod: &Pod,
@@ -164,13 +162,23 @@ fn no_volume_reason(
         .and_then(|sa| sa.metadata.annotations.as_ref())
         .and_then(|a| a.get(ROLE_ARN_ANNOTATION))
         .is_some_and(|role| !role.is_empty());
+    let restart = if pod
+        .metadata
+        .owner_references
+        .as_ref()
+        .is_some_and(|o| !o.is_empty())
+    {
+        "restart the Deployment that owns it (kubectl rollout restart)"
+    } else {
+        "re-create the pod (kubectl delete, then kubectl apply)"
+    };
     if annotated {
         format!(
-            "{head}: the pod was created before service account {namespace}/{service_account} had the {ROLE_ARN_ANNOTATION} annotation, and the webhook mutates pods only when they are created; restart the pod (kubectl rollout restart)"
+            "{head}: the pod was created before service account {namespace}/{service_account} had the {ROLE_ARN_ANNOTATION} annotation, and the webhook mutates pods only when they are created; {restart}"
         )
     } else {
         format!(
-            "{head}: service account {namespace}/{service_account} has no {ROLE_ARN_ANNOTATION} annotation; annotate it with the role ARN, then restart the pod"
+            "{head}: service account {namespace}/{service_account} has no {ROLE_ARN_ANNOTATION} annotation; annotate it with the role ARN, then {restart}"
         )
     }
 }

@@ -12,8 +12,8 @@
 //! - `eks.amazonaws.com/sts-regional-endpoints` is read as Go's
 //!   `strconv.ParseBool` reads it, and an invalid value is ignored;
 //! - `eks.amazonaws.com/token-expiration` on the pod wins over the service
-//!   account's, which wins over the default of 86400 s; a value that is not an
-//!   integer is ignored, and one below 600 s is raised to 600 s;
+//!   account's, which wins over the default of 86400 s. A value that is not
+//!   an integer is ignored, and one below 600 s is raised to 600 s;
 //! - every container and init container not named in the pod annotation
 //!   `eks.amazonaws.com/skip-containers` gets `AWS_STS_REGIONAL_ENDPOINTS`,
 //!   `AWS_DEFAULT_REGION` and `AWS_REGION`, `AWS_ROLE_ARN` and
@@ -55,7 +55,7 @@ pub const SKIP_POD_LABEL: &str = "eks.amazonaws.com/skip-pod-identity-webhook";
 pub const TOKEN_VOLUME: &str = "aws-iam-token";
 /// File name of the token inside the volume.
 pub const TOKEN_PATH: &str = "token";
-/// Where the volume is mounted in each container.
+/// Mount path of the volume in each container.
 pub const MOUNT_PATH: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount";
 /// `AWS_WEB_IDENTITY_TOKEN_FILE` on Linux nodes.
 pub const TOKEN_FILE: &str = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token";
@@ -96,7 +96,7 @@ impl WebhookConfig {
     }
 }
 
-/// What the webhook did with a pod.
+/// The webhook's decision about a pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// The pod carries the opt-out label, so the webhook never saw it.
@@ -163,7 +163,7 @@ pub fn mutate(pod: &mut Pod, service_account: &ServiceAccount, config: &WebhookC
     };
     let init_containers = spec.init_containers.iter_mut().flatten();
     for container in init_containers.chain(spec.containers.iter_mut()) {
-        if !skipped.iter().any(|name| *name == container.name) {
+        if !skipped.contains(&container.name) {
             patch.apply(container);
         }
     }
@@ -413,11 +413,20 @@ mod tests {
         assert_eq!(projection.path, "token");
     }
 
+    /// A row of the rules table: the case, the service account's
+    /// annotations, the pod's YAML, the expected env of the first container
+    /// as NAME=VALUE, and the expected lifetime of the token volume.
+    type Case<'a> = (
+        &'a str,
+        &'a [(&'a str, &'a str)],
+        &'a str,
+        &'a [&'a str],
+        Option<i64>,
+    );
+
     #[test]
     fn rules_table() {
-        // (case, service account annotations, pod yaml, expected env of the
-        // first container as NAME=VALUE, expected volume lifetime)
-        let cases: &[(&str, &[(&str, &str)], &str, &[&str], Option<i64>)] = &[
+        let cases: &[Case] = &[
             ("no role annotation", &[], PLAIN, &[], None),
             (
                 "empty role annotation",

@@ -43,19 +43,8 @@ fn with_objects(
     now: OffsetDateTime,
     act: impl FnOnce(&mut KubeObjects, &Admission) -> Vec<Result<Applied, KubeError>>,
 ) -> Result<Vec<Result<Applied, KubeError>>, String> {
-    let seed = world.seed();
-    let cluster = world
-        .cluster_mut(cluster)
-        .ok_or_else(|| format!("cluster {cluster:?} is not in the world"))?;
-    let issuer_url = cluster.issuer.url().to_owned();
-    let region = cluster.region.clone();
-    let admission = Admission {
-        seed,
-        issuer_url: &issuer_url,
-        region: &region,
-        now,
-    };
-    Ok(act(&mut cluster.kube, &admission))
+    crate::kube::with_cluster(world, cluster, now, act)
+        .ok_or_else(|| format!("cluster {cluster:?} is not in the world"))
 }
 
 /// Runs one change of a Kubernetes step on a cluster of the running world.

@@ -417,7 +417,10 @@ fn invalid_reference_names_position() {
     let error = load_error(&with_steps(
         "  - name: restart\n    rollout_restart: {name: a/b/c}\n",
     ));
-    assert!(error.contains("invalid object reference \"a/b/c\""), "{error}");
+    assert!(
+        error.contains("invalid object reference \"a/b/c\""),
+        "{error}"
+    );
     assert!(error.starts_with("test.yaml:29:29: "), "{error}");
 }
 
