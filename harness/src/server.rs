@@ -494,7 +494,8 @@ fn without_members(document: &str, missing: &[String]) -> String {
     value.to_string()
 }
 
-fn harness_error(status: StatusCode, message: &str) -> Response {
+/// A harness route's error: `{"message": …}` with `status`.
+pub(crate) fn harness_error(status: StatusCode, message: &str) -> Response {
     json_response(status, serde_json::json!({"message": message}).to_string())
 }
 
@@ -508,7 +509,7 @@ fn host_name(headers: &HeaderMap) -> Option<String> {
     Some(name.to_ascii_lowercase())
 }
 
-fn json_response(status: StatusCode, body: String) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: String) -> Response {
     let mut response = (status, Body::from(body)).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
