@@ -558,3 +558,53 @@ fn pod_label(pod: &Pod) -> String {
 fn path_text(path: &Path) -> String {
     path.to_string_lossy().into_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renewed_token_replaces_file_privately() {
+        let dir = tempfile::tempdir().unwrap();
+        write_private(dir.path(), "token", b"first").unwrap();
+        replace_private(dir.path(), "token", b"second").unwrap();
+        let path = dir.path().join("token");
+        assert_eq!(std::fs::read(&path).unwrap(), b"second");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(names.len(), 1, "the staged file is renamed away");
+    }
+
+    #[test]
+    fn pod_name_needs_namespace_and_name() {
+        assert_eq!(split_pod("default/my-pod").unwrap(), ("default", "my-pod"));
+        for bad in ["my-pod", "/my-pod", "default/", "a/b/c"] {
+            assert!(split_pod(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn short_token_lifetime_is_rejected() {
+        let pod: Pod = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "p", "namespace": "ns"},
+            "spec": {
+                "containers": [{"name": "c", "volumeMounts": [
+                    {"name": TOKEN_VOLUME, "mountPath": "/var/run/secrets/eks.amazonaws.com/serviceaccount"}
+                ]}],
+                "volumes": [{"name": TOKEN_VOLUME, "projected": {"sources": [
+                    {"serviceAccountToken": {"audience": "sts.amazonaws.com", "expirationSeconds": 300, "path": "token"}}
+                ]}}]
+            }
+        }))
+        .unwrap();
+        let container = choose_container(&pod, None).unwrap();
+        let error = token_mount(&pod, container).unwrap_err().to_string();
+        assert!(error.contains("expirationSeconds 300"), "{error}");
+        assert!(error.contains("below 600"), "{error}");
+    }
+}

@@ -174,6 +174,8 @@ fn find_cluster<'w>(world: &'w World, name: Option<&str>) -> Result<&'w Cluster,
         None => match world.clusters() {
             [only] => Ok(only),
             [] => Err("the harness serves no cluster, so there is no node\n".to_owned()),
+            // NOTE: SDKs that drop the endpoint's path (JS v3 does) always
+            // land here in a world of several clusters.
             _ => Err(format!(
                 "the harness serves several clusters ({}); use /_harness/imds/CLUSTER/ as the metadata endpoint\n",
                 names()

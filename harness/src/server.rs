@@ -546,6 +546,7 @@ fn without_members(document: &str, missing: &[String]) -> String {
     value.to_string()
 }
 
+/// A harness route's error: `{"message": …}` with `status`.
 pub(crate) fn harness_error(status: StatusCode, message: &str) -> Response {
     json_response(status, serde_json::json!({"message": message}).to_string())
 }

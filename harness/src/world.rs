@@ -483,7 +483,12 @@ impl World {
             {
                 continue;
             }
-            let id = self.next_role_id(&account, &name);
+            // The id derives from the names alone rather than the creation
+            // serial, so adding node roles renumbers no role of the scenario.
+            let id = format!(
+                "AROA{}",
+                seed::id_chars(self.seed, &["node-role-id", &account, &name], 17)
+            );
             let policy = TrustPolicy::parse(NODE_ROLE_TRUST_POLICY)
                 .expect("the node role trust policy is valid IAM JSON");
             let account = self.account_mut(&account);

@@ -104,6 +104,7 @@ fn parent_aws_variables_are_removed() {
     let output = exec(&path, "shop/mutated", &[], &["env"]);
     assert!(output.status.success(), "{output:?}");
     let env = child_env(&output);
+
     for (name, parent) in PARENT_AWS {
         assert_ne!(value(&env, name), Some(parent), "{name} leaked");
     }
@@ -118,11 +119,13 @@ fn parent_aws_variables_are_removed() {
     ] {
         assert_eq!(value(&env, name), None, "{name} is set");
     }
+
     assert_eq!(
         value(&env, "AWS_ROLE_ARN"),
         Some("arn:aws:iam::123456789012:role/cart")
     );
     assert_eq!(value(&env, "AWS_EC2_METADATA_DISABLED"), Some("false"));
+
     let endpoint = value(&env, "AWS_ENDPOINT_URL").unwrap();
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint}");
     assert_eq!(value(&env, "AWS_ENDPOINT_URL_STS"), Some(endpoint));
@@ -139,6 +142,7 @@ fn parent_aws_variables_are_removed() {
             "{name} is removed after the command"
         );
     }
+
     assert_eq!(value(&env, "POD_IP"), None);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

@@ -287,7 +287,12 @@ async fn role_lifecycle_and_errors() {
     }
 
     let listed = iam.list_roles().send().await.unwrap();
-    assert_eq!(listed.roles().len(), 1);
+    let names: Vec<&str> = listed.roles().iter().map(|r| r.role_name()).collect();
+    assert_eq!(
+        names,
+        ["AmazonEKSNodeRole", "reader"],
+        "the cluster's node role and ours"
+    );
     assert!(!listed.is_truncated());
     iam.delete_role()
         .role_name("reader")

@@ -5,7 +5,8 @@
 //! - `POST delete?cluster=NAME` with YAML, or with `kind`, `namespace` and
 //!   `name` in the query;
 //! - `POST rollout-restart?cluster=NAME&namespace=NS&name=NAME`;
-//! - `GET pods/NAMESPACE/NAME?cluster=NAME`, the stored pod as JSON.
+//! - `GET pods/NAMESPACE/NAME?cluster=NAME`, the stored pod as JSON, is
+//!   served by [`super::pod_route`].
 //!
 //! Each change answers `{"lines": [...], "warnings": [...], "errors": [...]}`
 //! with kubectl's lines; the status is 200 when every object changed, else
@@ -20,7 +21,7 @@ use axum::http::{Method, StatusCode};
 use axum::response::Response;
 use serde_json::json;
 
-use super::store::{Admission, Applied, KubeError, split_reference};
+use super::store::{Admission, Applied, KubeError};
 use super::{Kind, Manifest, parse_yaml};
 use crate::server::{MAX_BODY_BYTES, harness_error, json_response};
 use crate::state::AppState;
@@ -70,10 +71,6 @@ pub async fn handle(state: Arc<AppState>, request: Request) -> Response {
                 vec![objects.rollout_restart(admission, namespace, name)]
             })
         }
-        (Method::GET, p) if p.starts_with("pods/") => match split_reference(&p["pods/".len()..]) {
-            Ok((namespace, name)) => show_pod(&state, cluster, &namespace, &name),
-            Err(message) => harness_error(StatusCode::BAD_REQUEST, &message),
-        },
         (_, p) => harness_error(
             StatusCode::NOT_FOUND,
             &format!(
@@ -216,25 +213,3 @@ fn render(results: Vec<Result<Applied, KubeError>>) -> Response {
 }
 
 /// The stored pod as JSON.
-fn show_pod(state: &AppState, cluster: Option<&str>, namespace: &str, name: &str) -> Response {
-    let world = state.read();
-    let cluster_name = match select_cluster(&world, cluster) {
-        Ok(name) => name,
-        Err(message) => return harness_error(StatusCode::NOT_FOUND, &message),
-    };
-    let pod = world
-        .clusters()
-        .iter()
-        .find(|c| c.name == cluster_name)
-        .and_then(|c| c.kube.pod(namespace, name));
-    match pod {
-        Some(pod) => json_response(
-            StatusCode::OK,
-            serde_json::to_string(pod).unwrap_or_default(),
-        ),
-        None => harness_error(
-            StatusCode::NOT_FOUND,
-            &format!("pods {name:?} not found in namespace {namespace} of cluster {cluster_name}"),
-        ),
-    }
-}

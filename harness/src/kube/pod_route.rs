@@ -6,6 +6,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
 use crate::aws::Params;
+use crate::server::{harness_error, json_response};
 use crate::state::AppState;
 use crate::world::{Cluster, World};
 
@@ -23,16 +24,16 @@ pub fn respond(state: &AppState, rest: &str, query: Option<&str>) -> Response {
         .split_once('/')
         .filter(|(ns, n)| !ns.is_empty() && !n.is_empty() && !n.contains('/'))
     else {
-        return error(
+        return harness_error(
             StatusCode::BAD_REQUEST,
-            format!("invalid pod path {rest:?}: use /_harness/kube/pods/NAMESPACE/NAME"),
+            &format!("invalid pod path {rest:?}: use /_harness/kube/pods/NAMESPACE/NAME"),
         );
     };
     let params = Params::decode(query.unwrap_or_default().as_bytes());
     let world = state.read();
     let cluster = match choose_cluster(&world, params.get("cluster")) {
         Ok(cluster) => cluster,
-        Err((status, message)) => return error(status, message),
+        Err((status, message)) => return harness_error(status, &message),
     };
     let Some(pod) = cluster.kube.pod(namespace, name) else {
         let pods: Vec<String> = cluster
@@ -46,9 +47,9 @@ pub fn respond(state: &AppState, rest: &str, query: Option<&str>) -> Response {
         } else {
             pods.join(", ")
         };
-        return error(
+        return harness_error(
             StatusCode::NOT_FOUND,
-            format!(
+            &format!(
                 "pod {namespace}/{name} not found in cluster {:?}; its pods: {known}",
                 cluster.name
             ),
@@ -60,7 +61,7 @@ pub fn respond(state: &AppState, rest: &str, query: Option<&str>) -> Response {
     } else {
         format!("/_harness/imds/{}/", cluster.name)
     };
-    let mut response = json(StatusCode::OK, body);
+    let mut response = json_response(StatusCode::OK, body);
     for (header, value) in [
         (CLUSTER_HEADER, &cluster.name),
         (IMDS_PATH_HEADER, &imds_path),
@@ -101,21 +102,4 @@ fn choose_cluster<'w>(
             ),
         )),
     }
-}
-
-fn json(status: StatusCode, body: String) -> Response {
-    let mut response = Response::new(axum::body::Body::from(body));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        axum::http::header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-fn error(status: StatusCode, message: String) -> Response {
-    json(
-        status,
-        serde_json::json!({ "message": message }).to_string(),
-    )
 }

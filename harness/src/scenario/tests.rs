@@ -447,3 +447,52 @@ fn pod_token_without_volume_explains() {
     let report = run(&load_str(Path::new("test.yaml"), &text).unwrap());
     assert!(report.passed, "{:?}", report.steps);
 }
+
+#[test]
+fn invalid_node_role_points_at_value() {
+    let error = load_error(&BASE.replace(
+        "      region: eu-west-1\n",
+        "      region: eu-west-1\n      node_role: eks nodes\n",
+    ));
+    assert!(error.starts_with("test.yaml:8:18: "), "{error}");
+    assert!(error.contains("invalid node_role \"eks nodes\""), "{error}");
+}
+
+#[test]
+fn node_role_is_created_unless_defined() {
+    use crate::clock::FixedClock;
+    use std::sync::Arc;
+
+    let clock = || Arc::new(FixedClock::new(time::OffsetDateTime::UNIX_EPOCH));
+    let named = BASE.replace(
+        "      region: eu-west-1\n",
+        "      region: eu-west-1\n      node_role: app\n",
+    );
+    let scenario = load_str(Path::new("test.yaml"), &named).unwrap();
+    let state = super::run::build_state(&scenario, clock()).unwrap();
+    let world = state.read();
+    let account = world.account("123456789012").unwrap();
+    let role = account.role("app").unwrap();
+    assert!(
+        role.trust_policy
+            .text()
+            .contains("AssumeRoleWithWebIdentity"),
+        "the scenario's own role is kept"
+    );
+    assert!(account.role(crate::world::DEFAULT_NODE_ROLE).is_none());
+    drop(world);
+
+    let scenario = load_str(Path::new("test.yaml"), BASE).unwrap();
+    let state = super::run::build_state(&scenario, clock()).unwrap();
+    let world = state.read();
+    let node_role = world
+        .account("123456789012")
+        .unwrap()
+        .role(crate::world::DEFAULT_NODE_ROLE)
+        .unwrap();
+    assert!(
+        node_role.trust_policy.text().contains("ec2.amazonaws.com"),
+        "{}",
+        node_role.trust_policy.text()
+    );
+}
