@@ -55,6 +55,10 @@ struct RunArgs {
     /// Run only scenarios whose name or path contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// Draw each STS step as the chain of checks, with the values the
+    /// failing one compared and its fix (human format only).
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Args)]
@@ -441,6 +445,12 @@ fn explain(args: ExplainArgs) -> ExitCode {
 /// Runs `oidc-sts-harness run`.
 fn run(args: RunArgs) -> ExitCode {
     use oidc_sts_harness::scenario::{self, report};
+    if args.explain && !matches!(args.format, Format::Human) {
+        eprintln!(
+            "error: --explain draws the human report; use it without --format, or with --format human"
+        );
+        return ExitCode::from(2);
+    }
     let mut files = Vec::new();
     let mut invalid = Vec::new();
     for path in &args.paths {
@@ -486,7 +496,7 @@ fn run(args: RunArgs) -> ExitCode {
     match args.format {
         Format::Human => {
             for one in &reports {
-                text.push_str(&report::human(one, style));
+                text.push_str(&report::human_with(one, style, args.explain));
             }
             text.push_str(&report::summary(&reports));
             text.push('\n');
