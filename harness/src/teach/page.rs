@@ -26,6 +26,8 @@ h3 { font-size: 1.1rem; margin: .8rem 0 .3rem; }
 code, pre, td.v { font-family: ui-monospace, monospace; font-size: .9em; overflow-wrap: anywhere; }
 pre { background: #f5f5f5; padding: .6rem; white-space: pre-wrap; }
 table { border-collapse: collapse; margin: .3rem 0; }
+table.statement { width: 100%; table-layout: fixed; }
+table.statement td:first-child { width: 1.6rem; }
 td, th { border: 1px solid var(--line); padding: .2rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; }
 .muted { color: var(--dim); }
@@ -36,11 +38,11 @@ th { background: #f0f0f0; }
 .req header { display: flex; flex-wrap: wrap; gap: .8rem; align-items: baseline; }
 .code.ok { color: var(--ok); font-weight: bold; }
 .code.bad { color: var(--bad); font-weight: bold; }
-ol.chain { display: flex; flex-wrap: wrap; list-style: none; padding: 0; gap: .3rem; margin: .6rem 0; }
-ol.chain li { padding: .25rem .6rem; border-radius: 6px; border: 2px solid var(--line); color: var(--dim); }
+ol.chain { display: flex; flex-wrap: wrap; list-style: none; padding: 0; gap: .3rem 1.4rem; margin: .6rem 0; }
+ol.chain li { padding: .25rem .6rem; border-radius: 6px; border: 2px solid var(--line); color: var(--dim); position: relative; }
 ol.chain li.passed { border-color: var(--ok); color: var(--ok); }
 ol.chain li.failed { border-color: var(--bad); background: var(--bad); color: #fff; font-weight: bold; }
-ol.chain li + li::before { content: "\2192\00a0"; color: var(--dim); }
+ol.chain li + li::before { content: "\2192"; color: var(--dim); position: absolute; left: -1.2rem; font-weight: normal; }
 .failure { border-left: 6px solid var(--bad); padding: .2rem .8rem; margin: .5rem 0; background: #fdf1f0; }
 .hint { font-weight: bold; }
 .columns { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 1.2rem; }
