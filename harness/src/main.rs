@@ -300,6 +300,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
 
     shutdown_signal().await;
+    // Open teaching pages hold event streams; end them so the listeners stop.
+    state.feed().close();
     let _ = stop.send(true);
     http.await
         .context("HTTP listener task failed")?

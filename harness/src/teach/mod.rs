@@ -1,4 +1,4 @@
-//! The teaching view: a record of every AWS request the harness answered,
+//! The teaching view: a record of every AWS request the harness replied to,
 //! kept for the live page at `/_harness/` and pushed to its subscribers as
 //! server-sent events.
 //!
@@ -30,7 +30,7 @@ pub const REQUEST_HISTORY: usize = 1000;
 /// How many events a slow subscriber may fall behind before it skips some.
 const LIVE_BUFFER: usize = 256;
 
-/// Which front answered a request.
+/// The front that served a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Front {
     Sts,
@@ -39,7 +39,7 @@ pub enum Front {
 }
 
 impl Front {
-    /// The short name shown on the page.
+    /// Returns the short name shown on the page.
     pub fn name(self) -> &'static str {
         match self {
             Front::Sts => "STS",
@@ -49,7 +49,7 @@ impl Front {
     }
 }
 
-/// What an AssumeRoleWithWebIdentity call adds to its event.
+/// The part of an event only AssumeRoleWithWebIdentity calls have.
 #[derive(Debug, Clone)]
 pub struct WebIdentityView {
     pub decision: Arc<Decision>,
@@ -61,7 +61,7 @@ pub struct WebIdentityView {
     pub trust_policy: Option<String>,
 }
 
-/// One answered request.
+/// One request the server replied to.
 #[derive(Debug, Clone)]
 pub struct RequestEvent {
     /// Position in the feed, from 1.
@@ -83,7 +83,7 @@ pub struct RequestEvent {
 }
 
 impl RequestEvent {
-    /// Whether the client got a success.
+    /// Reports whether the client got a success.
     pub fn succeeded(&self) -> bool {
         self.status < 300
     }
@@ -101,6 +101,12 @@ pub struct Feed {
     /// The last serial number given, and the kept events.
     history: Mutex<(u64, VecDeque<Arc<RequestEvent>>)>,
     live: broadcast::Sender<Live>,
+    /// Set when the server stops, so open streams end and a graceful
+    /// shutdown does not wait for browsers to close their pages.
+    closed: tokio::sync::watch::Sender<bool>,
+    /// Tells one server run from the next: an open page whose stream
+    /// reconnects to a restarted harness sees another value and reloads.
+    epoch: String,
 }
 
 impl Default for Feed {
@@ -113,7 +119,16 @@ impl Feed {
     /// An empty feed.
     pub fn new() -> Feed {
         let (live, _) = broadcast::channel(LIVE_BUFFER);
+        let (closed, _) = tokio::sync::watch::channel(false);
+        // The start time only tells runs apart; nothing an AWS client sees
+        // depends on it.
+        let epoch = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos())
+            .to_string();
         Feed {
+            closed,
+            epoch,
             history: Mutex::new((0, VecDeque::with_capacity(64))),
             live,
         }
@@ -157,6 +172,21 @@ impl Feed {
     /// A receiver of the events recorded from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Live> {
         self.live.subscribe()
+    }
+
+    /// The value that identifies this server run to open pages.
+    pub fn epoch(&self) -> &str {
+        &self.epoch
+    }
+
+    /// Ends every open event stream; call it when the server stops.
+    pub fn close(&self) {
+        self.closed.send_replace(true);
+    }
+
+    /// A receiver that sees `true` once the feed is closed.
+    pub fn closed(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.closed.subscribe()
     }
 
     fn lock(&self) -> MutexGuard<'_, (u64, VecDeque<Arc<RequestEvent>>)> {

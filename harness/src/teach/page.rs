@@ -1,7 +1,7 @@
 //! The HTML of the teaching page, rendered on the server with `maud`.
 //!
 //! maud escapes every interpolated value, so token claims, policy text and
-//! names that came from a client cannot inject markup; the only unescaped
+//! names that came from a client cannot inject markup. The only unescaped
 //! text is the page's own style sheet and script below. The page needs no
 //! build step and loads nothing from elsewhere, so it works offline on a
 //! projector.
@@ -53,9 +53,9 @@ tr.miss td { background: #fde4e1; }
 #live { font-size: .9rem; }
 "#;
 
-/// Inserts each event the server pushes at the top of the list and
-/// replaces the world with its newest rendering. Both fragments come from
-/// the server, already escaped.
+/// Inserts each event the server pushes at the top of the list, replaces
+/// the world with its newest rendering, and reloads when the harness was
+/// restarted. Both fragments come from the server, already escaped.
 const SCRIPT: &str = r#"
 (function () {
   var list = document.getElementById('requests');
@@ -64,6 +64,11 @@ const SCRIPT: &str = r#"
   var source = new EventSource('/_harness/events?after=' + after);
   source.onopen = function () { status.textContent = 'live: connected'; };
   source.onerror = function () { status.textContent = 'live: reconnecting'; };
+  // Another epoch means the harness was restarted, maybe on another
+  // scenario: show its world from the start.
+  source.addEventListener('hello', function (e) {
+    if (e.data !== list.getAttribute('data-epoch')) { window.location.reload(); }
+  });
   source.addEventListener('request', function (e) {
     var empty = document.getElementById('no-requests');
     if (empty) { empty.remove(); }
@@ -76,8 +81,9 @@ const SCRIPT: &str = r#"
 })();
 "#;
 
-/// The whole page: the world and every recorded request, newest first.
-pub fn render_page(world: &World, events: &[std::sync::Arc<RequestEvent>]) -> String {
+/// Renders the whole page: the world and every recorded request, newest
+/// first.
+pub fn render_page(world: &World, events: &[std::sync::Arc<RequestEvent>], epoch: &str) -> String {
     let last = events.last().map_or(0, |e| e.serial);
     let body = html! {
         h1 { "oidc-sts-harness: the trust flow, live" }
@@ -87,7 +93,7 @@ pub fn render_page(world: &World, events: &[std::sync::Arc<RequestEvent>]) -> St
         }
         section #world { (world_markup(world)) }
         h2 { "Requests, newest first" }
-        div #requests data-last-serial=(last) {
+        div #requests data-last-serial=(last) data-epoch=(epoch) {
             @if events.is_empty() {
                 p #no-requests.muted { "No request yet. Send one with the AWS CLI and it appears here." }
             }
@@ -100,7 +106,7 @@ pub fn render_page(world: &World, events: &[std::sync::Arc<RequestEvent>]) -> St
     document("oidc-sts-harness", body)
 }
 
-/// A page for one request, for linking and for printing.
+/// Renders a page of one request, for linking and for printing.
 pub fn render_request_page(event: &RequestEvent) -> String {
     let body = html! {
         p { a href="/_harness/" { "← all requests" } }
@@ -109,12 +115,12 @@ pub fn render_request_page(event: &RequestEvent) -> String {
     document(&format!("{} {}", event.action, event.request_id), body)
 }
 
-/// The fragment of one request, as the live stream sends it.
+/// Renders the fragment of one request that the live stream sends.
 pub fn render_request(event: &RequestEvent) -> String {
     request_markup(event, true).into_string()
 }
 
-/// The fragment of the world, as the live stream sends it.
+/// Renders the fragment of the world that the live stream sends.
 pub fn render_world(world: &World) -> String {
     world_markup(world).into_string()
 }
@@ -257,8 +263,8 @@ fn web_identity_markup(view: &WebIdentityView) -> Markup {
     }
 }
 
-/// The checks in pipeline order: passed, failed (the one that decided), or
-/// not reached.
+/// Renders the checks in pipeline order, each passed, failed (the one that
+/// decided) or not reached.
 fn chain_markup(decision: &Decision) -> Markup {
     html! {
         ol.chain aria-label="checks" {
@@ -292,8 +298,8 @@ fn failure_markup(entry: &TraceEntry) -> Markup {
     }
 }
 
-/// The claims, each row marked by whether the policy's conditions on it
-/// held.
+/// Renders the claims, marking each row by whether the policy's conditions
+/// on that claim held.
 fn claims_markup(claims: &Map<String, Value>, policy: Option<&Evaluation>) -> Markup {
     let verdict = |claim: &str| -> Option<bool> {
         let conditions: Vec<&ConditionTrace> = policy?

@@ -18,7 +18,7 @@ pub fn index(state: &AppState) -> Response {
     // The history is read before the world: an event recorded in between
     // then shows its change in the world too, never the other way round.
     let events = state.feed().recent();
-    let html = page::render_page(&state.read(), &events);
+    let html = page::render_page(&state.read(), &events, state.feed().epoch());
     html_response(StatusCode::OK, html)
 }
 
@@ -37,8 +37,9 @@ pub fn request_page(state: &AppState, request_id: &str) -> Response {
     }
 }
 
-/// `GET /_harness/events[?after=N]`: a `request` event per answered
-/// request and a `world` event with the world after it. Requests numbered
+/// `GET /_harness/events[?after=N]`: a `hello` event with the server run's
+/// epoch, then a `request` event per answered request and a `world` event
+/// with the world after it. Requests numbered
 /// above `after` (or the `Last-Event-ID` a reconnecting browser sends) that
 /// are already recorded come first, so a page loses none between its first
 /// rendering and the stream's start.
@@ -81,24 +82,37 @@ pub fn events(state: Arc<AppState>, query: Option<&str>, headers: &HeaderMap) ->
         .map(|live| live.event.serial)
         .or(after)
         .unwrap_or(0);
-    let live = stream::unfold((receiver, seen), |(mut receiver, seen)| async move {
-        loop {
-            match receiver.recv().await {
-                Ok(live) if live.event.serial > seen => {
-                    let serial = live.event.serial;
-                    return Some((live, (receiver, serial)));
+    let live = stream::unfold(
+        (receiver, state.feed().closed(), seen),
+        |(mut receiver, mut closed, seen)| async move {
+            loop {
+                let received = tokio::select! {
+                    received = receiver.recv() => received,
+                    // The server is stopping: end the stream.
+                    _ = closed.wait_for(|closed| *closed) => return None,
+                };
+                match received {
+                    Ok(live) if live.event.serial > seen => {
+                        let serial = live.event.serial;
+                        return Some((live, (receiver, closed, serial)));
+                    }
+                    Ok(_) => continue,
+                    // A page that fell behind skips to the newest events; a
+                    // reload lists the ones it missed.
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
                 }
-                Ok(_) => continue,
-                // A page that fell behind skips to the newest events; a
-                // reload lists the ones it missed.
-                Err(RecvError::Lagged(_)) => continue,
-                Err(RecvError::Closed) => return None,
             }
-        }
-    });
-    let stream = stream::iter(backlog)
-        .chain(live)
-        .flat_map(move |live| stream::iter(frames(&state, &live)));
+        },
+    );
+    let hello = Event::default()
+        .event("hello")
+        .data(state.feed().epoch());
+    let stream = stream::once(async { Ok(hello) }).chain(
+        stream::iter(backlog)
+            .chain(live)
+            .flat_map(move |live| stream::iter(frames(&state, &live))),
+    );
     sse(stream)
 }
 
@@ -112,7 +126,7 @@ fn sse(stream: impl Stream<Item = Result<Event, Infallible>> + Send + 'static) -
     response
 }
 
-/// The two events one request gives: its fragment, then the world.
+/// Builds the two events of one request: its fragment, then the world.
 fn frames(state: &AppState, live: &Live) -> Vec<Result<Event, Infallible>> {
     let request = Event::default()
         .event("request")
