@@ -27,7 +27,7 @@ code, pre, td.v { font-family: ui-monospace, monospace; font-size: .9em; overflo
 pre { background: #f5f5f5; padding: .6rem; white-space: pre-wrap; }
 table { border-collapse: collapse; margin: .3rem 0; }
 table.statement { width: 100%; table-layout: fixed; }
-table.statement td:first-child { width: 1.6rem; }
+td { overflow-wrap: anywhere; }
 td, th { border: 1px solid var(--line); padding: .2rem .5rem; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; }
 .muted { color: var(--dim); }
@@ -351,6 +351,7 @@ fn statement_markup(statement: &StatementTrace) -> Markup {
     };
     html! {
         table.statement {
+            colgroup { col style="width: 2rem"; col style="width: 45%"; col; }
             tr { th colspan="3" {
                 "statement " (statement.index)
                 @if let Some(sid) = &statement.sid { " (" (sid) ")" }

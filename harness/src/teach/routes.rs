@@ -105,9 +105,7 @@ pub fn events(state: Arc<AppState>, query: Option<&str>, headers: &HeaderMap) ->
             }
         },
     );
-    let hello = Event::default()
-        .event("hello")
-        .data(state.feed().epoch());
+    let hello = Event::default().event("hello").data(state.feed().epoch());
     let stream = stream::once(async { Ok(hello) }).chain(
         stream::iter(backlog)
             .chain(live)
