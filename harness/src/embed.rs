@@ -163,6 +163,7 @@ impl Harness {
 
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) -> std::io::Result<()> {
+        self.state.feed().close();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -175,6 +176,7 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
+        self.state.feed().close();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

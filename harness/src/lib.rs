@@ -42,6 +42,7 @@ pub mod seed;
 pub mod server;
 pub mod state;
 pub mod sts;
+pub mod teach;
 pub mod tls;
 pub mod world;
 

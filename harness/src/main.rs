@@ -157,6 +157,10 @@ struct RunArgs {
     /// Run only scenarios whose name or path contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// Draw each STS step as the chain of checks, with the values the
+    /// failing one compared and its fix (human format only).
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Args)]
@@ -416,6 +420,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
 
     shutdown_signal().await;
+    // Open teaching pages hold event streams; end them so the listeners stop.
+    state.feed().close();
     let _ = stop.send(true);
     http.await
         .context("HTTP listener task failed")?
@@ -624,6 +630,12 @@ fn explain(args: ExplainArgs) -> ExitCode {
 /// Runs `oidc-sts-harness run`.
 fn run(args: RunArgs) -> ExitCode {
     use oidc_sts_harness::scenario::{self, report};
+    if args.explain && !matches!(args.format, Format::Human) {
+        eprintln!(
+            "error: --explain draws the human report; use it without --format, or with --format human"
+        );
+        return ExitCode::from(2);
+    }
     let mut files = Vec::new();
     let mut invalid = Vec::new();
     for path in &args.paths {
@@ -669,7 +681,7 @@ fn run(args: RunArgs) -> ExitCode {
     match args.format {
         Format::Human => {
             for one in &reports {
-                text.push_str(&report::human(one, style));
+                text.push_str(&report::human_with(one, style, args.explain));
             }
             text.push_str(&report::summary(&reports));
             text.push('\n');

@@ -105,6 +105,13 @@ async fn route(State(state): State<Arc<AppState>>, request: Request) -> Response
         (Method::POST | Method::GET, p) if p.starts_with(crate::kube::http::PREFIX) => {
             crate::kube::http::handle(state, request).await
         }
+        (Method::GET, "/_harness" | "/_harness/") => crate::teach::index(&state),
+        (Method::GET, "/_harness/events") => {
+            crate::teach::events(state.clone(), request.uri().query(), request.headers())
+        }
+        (Method::GET, p) if p.starts_with("/_harness/requests/") => {
+            crate::teach::request_page(&state, &p["/_harness/requests/".len()..])
+        }
         (Method::GET, "/_harness/decisions") => decisions(&state, None),
         (Method::GET, p) if p.starts_with("/_harness/decisions/") => {
             decisions(&state, Some(&p["/_harness/decisions/".len()..]))
@@ -186,7 +193,16 @@ async fn query(state: Arc<AppState>, request: Request, host: &str) -> Response {
         params.merge_missing(Params::decode(query.as_bytes()));
     }
     let service = service_for(host, &params);
-    match dispatch(&state, &parts, &body, &params, service, host, &request_id).await {
+    let result = dispatch(&state, &parts, &body, &params, service, host, &request_id).await;
+    observe_query(
+        &state,
+        &parts.headers,
+        &params,
+        service,
+        &request_id,
+        &result,
+    );
+    match result {
         Ok(Reply::Xml(xml)) => xml_response(xml, &request_id),
         Ok(Reply::Sts(granted, decided_by)) => {
             let mut response = if wants_json {
@@ -207,6 +223,34 @@ async fn query(state: Arc<AppState>, request: Request, host: &str) -> Response {
             response
         }
     }
+}
+
+/// Records an answered query for the teaching page.
+fn observe_query(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &Params,
+    service: Service,
+    request_id: &str,
+    result: &Result<Reply, Failure>,
+) {
+    let (front, account) = match service {
+        Service::Sts => (crate::teach::Front::Sts, None),
+        Service::Iam => (crate::teach::Front::Iam, iam_account(state, headers).ok()),
+    };
+    let error = result.as_ref().err().map(|(e, _)| e);
+    crate::teach::observe(
+        state,
+        crate::teach::Answered {
+            front,
+            request_id,
+            action: params.get("Action").unwrap_or("(no Action)"),
+            account,
+            status: error.map_or(200, |e| e.status.as_u16()),
+            error: error.map(|e| (e.code, e.message.as_str())),
+            token: params.get("WebIdentityToken"),
+        },
+    );
 }
 
 enum Reply {
@@ -379,6 +423,9 @@ fn describe_cluster(state: &AppState, headers: &HeaderMap, name: &str) -> Respon
     let world = state.read();
     let account = account.unwrap_or_else(|| world.default_account().to_owned());
     let Some(cluster) = world.cluster(name, &account) else {
+        drop(world);
+        let message = format!("No cluster found for name: {name}.");
+        observe_eks(state, &request_id, account, Some(&message));
         return eks::not_found(name, &request_id);
     };
     let partition = world
@@ -390,7 +437,24 @@ fn describe_cluster(state: &AppState, headers: &HeaderMap, name: &str) -> Respon
         eks::describe(cluster, &partition).to_string(),
     );
     set_header(&mut response, "x-amzn-requestid", &request_id);
+    drop(world);
+    observe_eks(state, &request_id, account, None);
     response
+}
+
+fn observe_eks(state: &AppState, request_id: &str, account: String, missing: Option<&str>) {
+    crate::teach::observe(
+        state,
+        crate::teach::Answered {
+            front: crate::teach::Front::Eks,
+            request_id,
+            action: "DescribeCluster",
+            account: Some(account),
+            status: if missing.is_some() { 404 } else { 200 },
+            error: missing.map(|message| ("ResourceNotFoundException", message)),
+            token: None,
+        },
+    );
 }
 
 /// Body of `POST /_harness/token`.

@@ -39,6 +39,7 @@ pub struct AppState {
     credential_key: [u8; 32],
     decisions: Mutex<VecDeque<Arc<Decision>>>,
     key_cache: crate::oidc::remote::KeyCache,
+    feed: crate::teach::Feed,
 }
 
 impl AppState {
@@ -55,6 +56,7 @@ impl AppState {
             credential_key: seed::derive(seed, &["credential-key"]),
             decisions: Mutex::new(VecDeque::with_capacity(DECISION_HISTORY)),
             key_cache: Default::default(),
+            feed: crate::teach::Feed::new(),
         })
     }
 
@@ -123,6 +125,21 @@ impl AppState {
     /// The recorded decisions, oldest first.
     pub fn recent_decisions(&self) -> Vec<Arc<Decision>> {
         self.decisions().iter().cloned().collect()
+    }
+
+    /// The recorded decision with this request id, if it is still kept.
+    pub fn decision(&self, request_id: &str) -> Option<Arc<Decision>> {
+        self.decisions()
+            .iter()
+            .rev()
+            .find(|d| d.request_id == request_id)
+            .cloned()
+    }
+
+    /// The recent AWS requests and their live subscribers, for the
+    /// teaching page.
+    pub fn feed(&self) -> &crate::teach::Feed {
+        &self.feed
     }
 
     fn decisions(&self) -> MutexGuard<'_, VecDeque<Arc<Decision>>> {

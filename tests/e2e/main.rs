@@ -15,6 +15,7 @@
 //! - `snapshots`: the exact bytes of documents and XML bodies.
 //! - `scenarios`: every file of the scenario library passes, and its
 //!   reports match their snapshots.
+//! - `teach`: the teaching page, its live stream, and `run --explain`.
 
 mod attacks;
 mod caller;
@@ -27,6 +28,7 @@ mod remote;
 mod scenarios;
 mod snapshots;
 mod sts;
+mod teach;
 
 use aws_sdk_sts::error::ProvideErrorMetadata;
 use aws_sdk_sts::operation::assume_role_with_web_identity::AssumeRoleWithWebIdentityOutput;

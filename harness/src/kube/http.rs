@@ -211,5 +211,3 @@ fn render(results: Vec<Result<Applied, KubeError>>) -> Response {
     }
     json_response(status, body.to_string())
 }
-
-/// The stored pod as JSON.

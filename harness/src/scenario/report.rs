@@ -49,6 +49,12 @@ impl Style {
 
 /// The text report of one scenario.
 pub fn human(report: &ScenarioReport, style: Style) -> String {
+    human_with(report, style, false)
+}
+
+/// The text report of one scenario; with `explain`, each STS step's trace
+/// is drawn as the diagram of the trust flow.
+pub fn human_with(report: &ScenarioReport, style: Style, explain: bool) -> String {
     let mut out = String::new();
     let verdict = if report.passed {
         style.ok("PASS")
@@ -57,12 +63,12 @@ pub fn human(report: &ScenarioReport, style: Style) -> String {
     };
     let _ = writeln!(out, "{verdict} {} ({})", report.name, report.path);
     for step in &report.steps {
-        human_step(&mut out, step, style);
+        human_step(&mut out, step, style, explain);
     }
     out
 }
 
-fn human_step(out: &mut String, step: &StepReport, style: Style) {
+fn human_step(out: &mut String, step: &StepReport, style: Style, explain: bool) {
     let mark = if step.passed {
         style.ok("✓")
     } else {
@@ -79,8 +85,15 @@ fn human_step(out: &mut String, step: &StepReport, style: Style) {
         step.name,
         style.dim(&step.actual.summary())
     );
-    if let Some(decision) = &step.decision {
-        human_trace(out, decision, style);
+    match &step.decision {
+        Some(decision) if explain => {
+            let drawing = crate::teach::terminal::Drawing { rich: style.color };
+            out.push_str(&crate::teach::terminal::diagram(
+                decision, drawing, "      ",
+            ));
+        }
+        Some(decision) => human_trace(out, decision, style),
+        None => {}
     }
     if !step.passed {
         let _ = writeln!(out, "      expected: {}", step.expected);
