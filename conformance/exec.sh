@@ -86,7 +86,7 @@ check "issuer without an IAM OIDC provider" 255 \
     "$NO_PROVIDER" default/my-pod aws sts get-caller-identity
 check "exec exits with the command's status" 7 "" "$PODS" default/my-pod sh -c 'exit 7'
 check "a missing pod is named with the cluster's pods" 125 \
-    "error: pod default/nope not found in cluster \"prod\"; its pods: default/missing-token, default/my-pod, default/other-sa, default/wrong-audience, ops/secrets-sync" \
+    "error: pods \"nope\" not found in namespace default of cluster \"prod\"; its pods: default/missing-token, default/my-pod, default/other-sa, default/wrong-audience, ops/secrets-sync" \
     "$PODS" default/nope true
 
 echo "$PASSED passed, $FAILED failed"

@@ -15,6 +15,10 @@ world:
   clusters:
     - name: demo
       manifests:
+        # Not annotated: the pod below carries what the webhook would add.
+        - apiVersion: v1
+          kind: ServiceAccount
+          metadata: {name: cart, namespace: shop}
         - apiVersion: v1
           kind: Pod
           metadata: {name: mutated, namespace: shop}

@@ -3,7 +3,6 @@
 //! SDK.
 
 use oidc_sts_harness::Harness;
-use oidc_sts_harness::kube::KubeObjects;
 
 use crate::{CLUSTER, CLUSTER_ID, CLUSTER_REGION, harness};
 
@@ -198,15 +197,16 @@ async fn several_clusters_need_the_prefix() {
 #[tokio::test]
 async fn pod_route_returns_the_stored_pod() {
     let harness = harness().await;
-    harness
-        .state()
-        .write()
-        .cluster_mut(CLUSTER)
-        .unwrap()
-        .kube = KubeObjects::from_yaml(
-        "apiVersion: v1\nkind: Pod\nmetadata: {name: app-0, namespace: shop}\nspec:\n  containers: [{name: c, image: example/app:1, env: [{name: A, value: b}]}]\n",
-    )
-    .unwrap();
+    // Stored through the kube route, as `kube apply` does.
+    let applied = reqwest::Client::new()
+        .post(format!("{}/_harness/kube/apply", harness.endpoint()))
+        .body(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: app-0, namespace: shop}\nspec:\n  containers: [{name: c, image: example/app:1, env: [{name: A, value: b}]}]\n",
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(applied.status().as_u16(), 200);
     let url = |rest: &str| format!("{}/_harness/kube/pods/{rest}", harness.endpoint());
     let response = reqwest::get(url("shop/app-0")).await.unwrap();
     assert_eq!(response.status().as_u16(), 200);
@@ -219,7 +219,7 @@ async fn pod_route_returns_the_stored_pod() {
     let message: serde_json::Value = missing.json().await.unwrap();
     assert_eq!(
         message["message"],
-        "pod shop/app-1 not found in cluster \"demo\"; its pods: shop/app-0"
+        "pods \"app-1\" not found in namespace shop of cluster \"demo\"; its pods: shop/app-0"
     );
     let wrong_cluster = reqwest::get(url("shop/app-0?cluster=nope")).await.unwrap();
     assert_eq!(wrong_cluster.status().as_u16(), 404);

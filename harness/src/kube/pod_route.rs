@@ -50,7 +50,7 @@ pub fn respond(state: &AppState, rest: &str, query: Option<&str>) -> Response {
         return harness_error(
             StatusCode::NOT_FOUND,
             &format!(
-                "pod {namespace}/{name} not found in cluster {:?}; its pods: {known}",
+                "pods {name:?} not found in namespace {namespace} of cluster {:?}; its pods: {known}",
                 cluster.name
             ),
         );
