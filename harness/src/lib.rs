@@ -18,8 +18,11 @@
 //! - [`scenario`]: scenario files, their runner and reporters.
 //! - [`oidc`]: issuer keys, documents, token minting and parsing.
 //! - [`world`]: accounts, clusters, providers, roles.
+//! - [`persist`]: the state file of `serve --state`.
 //! - [`kube`]: the clusters' service accounts and pods, from manifests.
 //! - [`tls`]: the HTTPS listener for issuers, its CA chain, thumbprints.
+//! - [`limits`]: request sizes, counts and slow-client timeouts, and the
+//!   plain-HTTP listener that enforces them.
 //! - [`clock`], [`seed`]: the injected time and deterministic derivation.
 //! - [`Harness`]: start a server in-process, for other projects' tests.
 
@@ -30,7 +33,9 @@ mod embed;
 pub mod explain;
 pub mod iam;
 pub mod kube;
+pub mod limits;
 pub mod oidc;
+pub mod persist;
 pub mod policy;
 pub mod scenario;
 pub mod seed;

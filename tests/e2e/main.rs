@@ -9,6 +9,8 @@
 //!   message.
 //! - `iam`: the OIDC-provider and role actions through aws-sdk-iam.
 //! - `issuer`: discovery, JWKS and DescribeCluster.
+//! - `limits`: oversized, malformed and slow requests over raw HTTP.
+//! - `load`: concurrent IAM and STS clients, and the consistency after.
 //! - `snapshots`: the exact bytes of documents and XML bodies.
 //! - `scenarios`: every file of the scenario library passes, and its
 //!   reports match their snapshots.
@@ -18,6 +20,8 @@ mod caller;
 mod flow;
 mod iam;
 mod issuer;
+mod limits;
+mod load;
 mod remote;
 mod scenarios;
 mod snapshots;
