@@ -283,6 +283,7 @@ async fn first_head(
                 write_error(&mut tcp, &error, &state.next_request_id()),
             )
             .await;
+            linger(&mut tcp).await;
             None
         }
         Ok(Err(None)) => None,
@@ -328,6 +329,28 @@ async fn write_error(tcp: &mut TcpStream, error: &AwsError, request_id: &str) ->
     tcp.write_all(body.as_bytes()).await?;
     tcp.shutdown().await
 }
+
+/// Reads and drops what the client still sends, for a moment, before the
+/// connection closes. Closing with unread bytes makes the kernel reset the
+/// connection, and a reset can discard the error reply before the client
+/// reads it.
+async fn linger(tcp: &mut TcpStream) {
+    let mut sink = [0u8; 8192];
+    let mut left = LINGER_BYTES;
+    let drain = async {
+        while left > 0 {
+            match tcp.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER_TIME, drain).await;
+}
+
+/// How long and how much [`linger`] reads at most.
+const LINGER_TIME: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 1024 * 1024;
 
 fn is_connection_error(error: &io::Error) -> bool {
     use io::ErrorKind;

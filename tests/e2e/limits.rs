@@ -111,8 +111,11 @@ async fn query_shape_errors_are_aws_errors() {
     let reply = raw(&harness, &post(&long_name, FORM)).await;
     assert_aws_error(&reply, 400, "InvalidQueryParameter");
 
-    let big = "a".repeat(1024 * 1024 + 1);
-    let reply = raw(&harness, &post(&big, FORM)).await;
+    // The declared length alone is enough to reject the body. Sending the
+    // body too would leave unread bytes behind, and the close would reset
+    // the connection before the client reads the reply.
+    let head = "POST / HTTP/1.1\r\nhost: sts.amazonaws.com\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: 1048577\r\n\r\n";
+    let reply = raw(&harness, head.as_bytes()).await;
     assert_aws_error(&reply, 413, "RequestEntityTooLarge");
 }
 
