@@ -15,7 +15,8 @@ fn keys() -> &'static [std::sync::Arc<SigningKey>; 2] {
         let state = oidc_sts_harness_fuzz::state();
         let world = state.read();
         let rsa = world.clusters()[0].issuer.signing_key().clone();
-        let ec = SigningKey::derived_for(KeyAlgorithm::ES256, oidc_sts_harness_fuzz::SEED, &["fuzz"]);
+        let ec =
+            SigningKey::derived_for(KeyAlgorithm::ES256, oidc_sts_harness_fuzz::SEED, &["fuzz"]);
         [rsa, ec]
     })
 }

@@ -14,7 +14,13 @@ fuzz_target!(|data: &[u8]| {
     for name in params.duplicates() {
         assert!(params.contains(name));
     }
-    for name in ["Action", "ClientIDList", "ThumbprintList", "Tags", "PolicyArns"] {
+    for name in [
+        "Action",
+        "ClientIDList",
+        "ThumbprintList",
+        "Tags",
+        "PolicyArns",
+    ] {
         let _ = params.get(name);
         let _ = params.list(name);
         let _ = params.tags(name);

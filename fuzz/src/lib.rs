@@ -94,7 +94,10 @@ pub fn send(state: &Arc<AppState>, host: &str, body: Vec<u8>) -> (u16, String) {
         .expect("a valid request");
     let app = oidc_sts_harness::server::app(state.clone());
     runtime().block_on(async move {
-        let response = app.oneshot(request).await.expect("the router is infallible");
+        let response = app
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
         let status = response.status().as_u16();
         let bytes = response
             .into_body()

@@ -13,10 +13,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use oidc_sts_harness::oidc::mint::{self, TokenRequest};
-use oidc_sts_harness::oidc::{KeyAlgorithm, SigningKey};
 use oidc_sts_harness::Harness;
 use oidc_sts_harness::clock::FixedClock;
+use oidc_sts_harness::oidc::mint::{self, TokenRequest};
+use oidc_sts_harness::oidc::{KeyAlgorithm, SigningKey};
 use oidc_sts_harness::scenario::model::Action;
 
 /// These match `fuzz/src/lib.rs`, whose world the seed tokens must verify in.
@@ -48,7 +48,10 @@ fn main() -> std::io::Result<()> {
         ("DurationSeconds", "900"),
         ("DurationSeconds", "99999999999999999999"),
         ("Policy", "{\"Version\":\"2012-10-17\"}"),
-        ("PolicyArns.member.1.arn", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        (
+            "PolicyArns.member.1.arn",
+            "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        ),
         ("ProviderId", "www.amazon.com"),
         ("Action", "GetCallerIdentity"),
     ] {
@@ -109,7 +112,12 @@ fn tokens(repo: &Path) -> std::io::Result<Vec<String>> {
     let issuer = world.clusters()[0].issuer.clone();
     let key = issuer.signing_key().clone();
     let now = state.now();
-    let claims = mint::projected_claims(&issuer, world.seed(), now, &TokenRequest::new("default", "app"));
+    let claims = mint::projected_claims(
+        &issuer,
+        world.seed(),
+        now,
+        &TokenRequest::new("default", "app"),
+    );
     let header = mint::default_header(&key);
     let mut tokens = vec![mint::sign(&key, &header, &claims)];
 
@@ -128,10 +136,14 @@ fn tokens(repo: &Path) -> std::io::Result<Vec<String>> {
     tokens.push(unsigned.clone());
     let parts: Vec<&str> = unsigned.split('.').collect();
     tokens.push(format!("{}.{}.", parts[0], parts[1]));
-    tokens.push(format!("{}.{}.{}.{}.{}", parts[0], parts[1], parts[2], parts[2], parts[2]));
+    tokens.push(format!(
+        "{}.{}.{}.{}.{}",
+        parts[0], parts[1], parts[2], parts[2], parts[2]
+    ));
 
     let fixtures = std::fs::read_to_string(repo.join("tests/e2e/attacks/tokens.json"))?;
-    let fixtures: serde_json::Value = serde_json::from_str(&fixtures).map_err(std::io::Error::other)?;
+    let fixtures: serde_json::Value =
+        serde_json::from_str(&fixtures).map_err(std::io::Error::other)?;
     if let Some(map) = fixtures.as_object() {
         tokens.extend(map.values().filter_map(|v| v.as_str()).map(str::to_owned));
     }
@@ -161,13 +173,19 @@ struct Corpus {
 
 impl Corpus {
     fn new(root: PathBuf) -> Self {
-        Corpus { root, written: BTreeSet::new() }
+        Corpus {
+            root,
+            written: BTreeSet::new(),
+        }
     }
 
     fn add(&mut self, target: &str, bytes: &[u8]) -> std::io::Result<()> {
         let dir = self.root.join(target);
         std::fs::create_dir_all(&dir)?;
-        let name = hex(oidc_sts_harness::seed::derive(0, &[&String::from_utf8_lossy(bytes)]));
+        let name = hex(oidc_sts_harness::seed::derive(
+            0,
+            &[&String::from_utf8_lossy(bytes)],
+        ));
         std::fs::write(dir.join(&name), bytes)?;
         self.written.insert((target.to_owned(), name));
         Ok(())
