@@ -149,8 +149,23 @@ async fn query(state: Arc<AppState>, request: Request, host: &str) -> Response {
     if let Some(error) = head_error(&parts, host_service) {
         return error.into_response(&request_id, false);
     }
+    // A declared length over the limit is rejected before any body byte is
+    // waited for.
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     let limit = state.options().limits.body_read_timeout;
-    let body = match tokio::time::timeout(limit, axum::body::to_bytes(body, MAX_BODY_BYTES)).await {
+    let read = async {
+        match declared {
+            Some(length) if length > MAX_BODY_BYTES as u64 => Err(axum::Error::new(format!(
+                "declared length {length} is over the limit"
+            ))),
+            _ => axum::body::to_bytes(body, MAX_BODY_BYTES).await,
+        }
+    };
+    let body = match tokio::time::timeout(limit, read).await {
         Ok(Ok(body)) => body,
         Err(_) => {
             tracing::debug!(%request_id, "request body not complete within the body-read timeout");

@@ -187,7 +187,7 @@ async fn oversized_request_lines_and_heads_get_aws_errors() {
     let token = "a".repeat(20_000);
     let reply = client
         .get(format!(
-            "{}/?Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/r&RoleSessionName=s&WebIdentityToken={token}",
+            "{}/?Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn:aws:iam::123456789012:role/r&RoleSessionName=session&WebIdentityToken={token}",
             harness.endpoint()
         ))
         .send()
