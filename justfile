@@ -30,3 +30,8 @@ serve:
 lint:
     cargo fmt --all
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Fuzz every target for SECONDS each (CI runs 60); needs cargo-fuzz, which
+# the script installs when it is missing.
+fuzz seconds="60":
+    bash fuzz/run.sh {{seconds}}

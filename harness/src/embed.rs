@@ -85,6 +85,12 @@ impl HarnessBuilder {
         self
     }
 
+    /// Sets the slow-client timeouts, so tests can use short ones.
+    pub fn limits(mut self, limits: crate::limits::Limits) -> Self {
+        self.options.limits = limits;
+        self
+    }
+
     /// Builds the shared state without starting a server.
     pub fn build_state(&self) -> Result<Arc<AppState>, String> {
         let mut world = World::new(self.seed, &self.account);

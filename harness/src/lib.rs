@@ -18,11 +18,14 @@
 //! - [`scenario`]: scenario files, their runner and reporters.
 //! - [`oidc`]: issuer keys, documents, token minting and parsing.
 //! - [`world`]: accounts, clusters, providers, roles.
+//! - [`persist`]: the state file of `serve --state`.
 //! - [`kube`]: the clusters' service accounts, pods and Deployments, the pod
 //!   identity webhook that mutates pods, and the tokens of their volumes.
 //! - [`imds`]: EC2 instance metadata (IMDSv2) with the node role's credentials.
 //! - [`exec`]: runs a command with a pod's environment and token.
 //! - [`tls`]: the HTTPS listener for issuers, its CA chain, thumbprints.
+//! - [`limits`]: request sizes, counts and slow-client timeouts, and the
+//!   plain-HTTP listener that enforces them.
 //! - [`clock`], [`seed`]: the injected time and deterministic derivation.
 //! - [`Harness`]: start a server in-process, for other projects' tests.
 
@@ -35,7 +38,9 @@ pub mod explain;
 pub mod iam;
 pub mod imds;
 pub mod kube;
+pub mod limits;
 pub mod oidc;
+pub mod persist;
 pub mod policy;
 pub mod scenario;
 pub mod seed;

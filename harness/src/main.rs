@@ -257,6 +257,18 @@ struct ServeArgs {
     /// Serve a scenario's world after its setup steps (its steps are not run).
     #[arg(long, value_name = "FILE")]
     scenario: Option<PathBuf>,
+    /// Keep the world in this file: read on start when it exists, written
+    /// after every change before the reply.
+    #[arg(long, value_name = "FILE")]
+    state: Option<PathBuf>,
+    /// Start a new world even though the --state file exists, replacing it.
+    #[arg(long, requires = "state")]
+    reset_state: bool,
+    /// Allow --listen and --tls-listen on addresses other than loopback.
+    /// The harness accepts forged IAM credentials, so anyone who can reach
+    /// it can change its world.
+    #[arg(long)]
+    allow_non_loopback: bool,
 }
 
 #[derive(Args)]
@@ -350,7 +362,12 @@ fn main() -> ExitCode {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let seed = parse_seed(&args.seed)?;
+    check_binding(&args)?;
+    let saved = saved_world(&args)?;
+    let seed = match &saved {
+        Some(world) => world.seed(),
+        None => parse_seed(&args.seed)?,
+    };
     if !oidc_sts_harness::aws::arn::is_account_id(&args.account) {
         bail!(
             "invalid --account {:?}: use a 12-digit account id",
@@ -360,15 +377,21 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let options = ServerOptions {
         strict_auth: args.strict_auth,
         thumbprint_pinning: args.thumbprint_pinning,
-        remote: None,
+        ..ServerOptions::default()
     };
-    let state = match &args.scenario {
-        Some(path) => scenario_state(path, Some(&args), options).await?,
-        None => {
+    let state = match (&args.scenario, saved) {
+        (Some(path), _) => scenario_state(path, Some(&args), options).await?,
+        (None, saved) => {
             let clock = Arc::new(SystemClock);
-            let mut world = World::new(seed, &args.account);
+            let restored = saved.is_some();
+            let mut world = saved.unwrap_or_else(|| World::new(seed, &args.account));
             for text in &args.clusters {
                 let spec = ClusterSpec::parse(text).map_err(anyhow::Error::msg)?;
+                // A saved world keeps its clusters; --cluster adds only
+                // the ones it lacks.
+                if restored && world.clusters().iter().any(|c| c.name == spec.name) {
+                    continue;
+                }
                 let now = oidc_sts_harness::clock::Clock::now(clock.as_ref());
                 world.add_cluster(&spec, now).map_err(anyhow::Error::msg)?;
             }
@@ -380,6 +403,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             AppState::new(world, clock, options)
         }
     };
+    if let Some(path) = &args.state {
+        state.set_state_file(oidc_sts_harness::persist::StateFile::new(path));
+        // Written at once, so the seed (also a random one) and the
+        // clusters survive a restart before any change.
+        state.save_state()?;
+        tracing::info!(state = %path.display(), "saving the world after every change");
+    }
     for cluster in state.read().clusters() {
         tracing::info!(cluster = %cluster.name, issuer = %cluster.issuer.url(), "cluster ready");
     }
@@ -434,6 +464,70 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Refuses addresses other than loopback unless `--allow-non-loopback`,
+/// and warns when it is given for one.
+fn check_binding(args: &ServeArgs) -> anyhow::Result<()> {
+    let exposed: Vec<SocketAddr> = std::iter::once(args.listen)
+        .chain(args.tls_listen)
+        .filter(|addr| !addr.ip().is_loopback())
+        .collect();
+    if exposed.is_empty() {
+        return Ok(());
+    }
+    let list = exposed
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if !args.allow_non_loopback {
+        bail!(
+            "refusing to listen on {list}, which is not a loopback address: the harness accepts forged credentials (it does not check IAM signatures), so anyone who reaches it can change its world. Listen on 127.0.0.1, or add --allow-non-loopback if the network is yours alone"
+        );
+    }
+    eprintln!(
+        "warning: listening on {list}, beyond loopback. oidc-sts-harness is a test tool: it accepts forged credentials by design (IAM signatures are not checked), so anyone who can reach these addresses can create providers and roles and obtain credentials"
+    );
+    Ok(())
+}
+
+/// The world saved in the `--state` file, when the file exists and
+/// `--reset-state` is not given. A file that cannot be read is an error,
+/// never replaced silently.
+fn saved_world(args: &ServeArgs) -> anyhow::Result<Option<World>> {
+    let Some(path) = &args.state else {
+        return Ok(None);
+    };
+    if args.reset_state {
+        return Ok(None);
+    }
+    if args.scenario.is_some() && path.exists() {
+        bail!(
+            "{} exists, and --scenario would replace its world; add --reset-state to start the scenario's world in its place, or leave out --scenario to continue the saved one",
+            path.display()
+        );
+    }
+    let world = oidc_sts_harness::persist::StateFile::new(path).load()?;
+    if let Some(world) = &world {
+        if args.seed != DEFAULT_SEED.to_string() && args.seed != world.seed().to_string() {
+            eprintln!(
+                "warning: {} holds seed {}; it wins over --seed {} (add --reset-state to start anew)",
+                path.display(),
+                world.seed(),
+                args.seed
+            );
+        }
+        if args.account != DEFAULT_ACCOUNT && args.account != world.default_account() {
+            eprintln!(
+                "warning: {} has default account {}; it wins over --account {}",
+                path.display(),
+                world.default_account(),
+                args.account
+            );
+        }
+    }
+    Ok(world)
 }
 
 /// Binds the HTTPS listener, writes the CA file and prints the two lines
@@ -498,6 +592,7 @@ async fn scenario_state(
         strict_auth: options.strict_auth,
         thumbprint_pinning: options.thumbprint_pinning || loaded.thumbprint_pinning,
         remote,
+        ..options
     };
     let world = std::mem::replace(&mut *built.write(), World::new(0, DEFAULT_ACCOUNT));
     let state = AppState::new(world, Arc::new(SystemClock), options);

@@ -49,16 +49,20 @@ fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
         .or_else(|| panic.downcast_ref::<&str>().copied())
         .unwrap_or("unknown panic");
     tracing::error!(panic = detail, "request handler panicked");
-    let error = AwsError {
-        service: Service::Sts,
+    internal_failure(Service::Sts).into_response("00000000-0000-4000-8000-000000000000", false)
+}
+
+/// AWS's error for a failure on the service's side.
+fn internal_failure(service: Service) -> AwsError {
+    AwsError {
+        service,
         status: StatusCode::INTERNAL_SERVER_ERROR,
         code: "InternalFailure",
         message:
             "The request processing has failed because of an unknown error, exception or failure."
                 .into(),
         fault: crate::aws::error::Fault::Receiver,
-    };
-    error.into_response("00000000-0000-4000-8000-000000000000", false)
+    }
 }
 
 /// Serves `app(state)` on `listener` until `shutdown` completes.
@@ -67,12 +71,7 @@ pub async fn serve(
     state: Arc<AppState>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    crate::limits::serve_plain(listener, state.clone(), app(state), shutdown).await
 }
 
 async fn route(State(state): State<Arc<AppState>>, request: Request) -> Response {
@@ -100,6 +99,7 @@ async fn route(State(state): State<Arc<AppState>>, request: Request) -> Response
             &p["/_harness/kube/pods/".len()..],
             request.uri().query(),
         ),
+        (_, "/") => other_method(&state, &host, request.method()),
         (Method::GET, p) if p.starts_with("/clusters/") => describe_cluster(&state, request.headers(), &p["/clusters/".len()..]),
         (Method::POST, "/_harness/token") => mint_token(state, request).await,
         (Method::POST | Method::GET, p) if p.starts_with(crate::kube::http::PREFIX) => {
@@ -170,17 +170,41 @@ async fn query(state: Arc<AppState>, request: Request, host: &str) -> Response {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("application/json"));
-    let body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(body) => body,
-        Err(error) => {
+    let host_service = host_service(host);
+    if let Some(error) = head_error(&parts, host_service) {
+        return error.into_response(&request_id, false);
+    }
+    // A declared length over the limit is rejected before any body byte is
+    // waited for.
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = state.options().limits.body_read_timeout;
+    let read = async {
+        match declared {
+            Some(length) if length > MAX_BODY_BYTES as u64 => Err(axum::Error::new(format!(
+                "declared length {length} is over the limit"
+            ))),
+            _ => axum::body::to_bytes(body, MAX_BODY_BYTES).await,
+        }
+    };
+    let body = match tokio::time::timeout(limit, read).await {
+        Ok(Ok(body)) => body,
+        Err(_) => {
+            tracing::debug!(%request_id, "request body not complete within the body-read timeout");
+            let mut response =
+                crate::limits::body_timeout(host_service, limit).into_response(&request_id, false);
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+        Ok(Err(error)) => {
             tracing::debug!(%error, %request_id, "request body rejected");
-            let service = if host.starts_with("iam.") {
-                Service::Iam
-            } else {
-                Service::Sts
-            };
             return AwsError::sender(
-                service,
+                host_service,
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "RequestEntityTooLarge",
                 format!("Request body must be at most {MAX_BODY_BYTES} bytes"),
@@ -188,11 +212,20 @@ async fn query(state: Arc<AppState>, request: Request, host: &str) -> Response {
             .into_response(&request_id, false);
         }
     };
-    let mut params = Params::decode(&body);
+    // Only a form body holds parameters, as for AWS's query services; a
+    // body of another type leaves the request without them.
+    let mut params = if is_form(&parts.headers) {
+        Params::decode(&body)
+    } else {
+        Params::default()
+    };
     if let Some(query) = parts.uri.query() {
         params.merge_missing(Params::decode(query.as_bytes()));
     }
     let service = service_for(host, &params);
+    if let Err(error) = crate::limits::check_params(&params, service) {
+        return error.into_response(&request_id, false);
+    }
     let result = dispatch(&state, &parts, &body, &params, service, host, &request_id).await;
     observe_query(
         &state,
@@ -251,6 +284,65 @@ fn observe_query(
             token: params.get("WebIdentityToken"),
         },
     );
+}
+
+/// The service a host name stands for before the parameters are read:
+/// IAM for `iam.…`, else STS.
+fn host_service(host: &str) -> Service {
+    if host.starts_with("iam.") {
+        Service::Iam
+    } else {
+        Service::Sts
+    }
+}
+
+/// Whether the body is a query form: no content type (curl and old tools
+/// send none with some bodies) or `application/x-www-form-urlencoded`.
+fn is_form(headers: &HeaderMap) -> bool {
+    match headers.get(header::CONTENT_TYPE) {
+        None => true,
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|v| {
+                v.trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            }),
+    }
+}
+
+/// The request line and header limits, for requests that reached the
+/// handler on a kept-alive connection (the listener checks the first head
+/// of each connection itself).
+fn head_error(parts: &axum::http::request::Parts, service: Service) -> Option<AwsError> {
+    let target = parts.uri.path_and_query().map_or(0, |p| p.as_str().len());
+    // Method, two spaces and `HTTP/1.1`.
+    let line = parts.method.as_str().len() + target + 10;
+    if line > crate::limits::MAX_REQUEST_LINE_BYTES {
+        return Some(crate::limits::request_line_too_long(service, line));
+    }
+    let head = line
+        + parts
+            .headers
+            .iter()
+            .map(|(name, value)| name.as_str().len() + value.len() + 4)
+            .sum::<usize>();
+    (head > crate::limits::MAX_HEAD_BYTES).then(|| crate::limits::head_too_large(service, head))
+}
+
+/// The answer to a method other than GET and POST on `/`: the query API
+/// knows no such operation.
+fn other_method(state: &AppState, host: &str, method: &Method) -> Response {
+    AwsError::sender(
+        host_service(host),
+        StatusCode::BAD_REQUEST,
+        "InvalidAction",
+        format!(
+            "The action or operation requested is invalid. Verify that the action is typed correctly. The query API takes GET and POST, not {method}."
+        ),
+    )
+    .into_response(&state.next_request_id(), false)
 }
 
 enum Reply {
@@ -347,9 +439,16 @@ async fn dispatch(
                 account: &account,
                 request_id,
             };
-            iam::dispatch(action, &call)
-                .map(Reply::Xml)
-                .map_err(|e| (e, None))
+            let xml = iam::dispatch(action, &call).map_err(|e| (e, None))?;
+            if crate::persist::mutates(action)
+                && let Err(error) = state.save_state()
+            {
+                // The change is made but not saved: the reply must not
+                // claim it will survive a restart.
+                tracing::error!(%error, %request_id, "cannot save the state file");
+                return Err((internal_failure(service), None));
+            }
+            Ok(Reply::Xml(xml))
         }
     }
 }
@@ -472,12 +571,23 @@ struct MintRequest {
 }
 
 async fn mint_token(state: Arc<AppState>, request: Request) -> Response {
-    let body = match axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await {
-        Ok(body) => body,
-        Err(error) => {
+    let limit = state.options().limits.body_read_timeout;
+    let read = tokio::time::timeout(
+        limit,
+        axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES),
+    );
+    let body = match read.await {
+        Ok(Ok(body)) => body,
+        Ok(Err(error)) => {
             return harness_error(
                 StatusCode::BAD_REQUEST,
                 &format!("cannot read the body: {error}"),
+            );
+        }
+        Err(_) => {
+            return harness_error(
+                StatusCode::BAD_REQUEST,
+                &format!("the body did not arrive within {} ms", limit.as_millis()),
             );
         }
     };

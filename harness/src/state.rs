@@ -2,7 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use time::OffsetDateTime;
 
@@ -26,6 +26,8 @@ pub struct ServerOptions {
     /// How to fetch the keys of issuers the harness does not host; `None`
     /// keeps remote fetching off.
     pub remote: Option<crate::oidc::remote::RemoteConfig>,
+    /// How long slow clients may take over a request head and body.
+    pub limits: crate::limits::Limits,
 }
 
 /// Everything a request handler can reach.
@@ -40,6 +42,7 @@ pub struct AppState {
     decisions: Mutex<VecDeque<Arc<Decision>>>,
     key_cache: crate::oidc::remote::KeyCache,
     feed: crate::teach::Feed,
+    state_file: OnceLock<crate::persist::StateFile>,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
             decisions: Mutex::new(VecDeque::with_capacity(DECISION_HISTORY)),
             key_cache: Default::default(),
             feed: crate::teach::Feed::new(),
+            state_file: OnceLock::new(),
         })
     }
 
@@ -111,6 +115,21 @@ impl AppState {
     /// Returns the next session serial, from which access key ids derive.
     pub fn next_session_serial(&self) -> u64 {
         self.session_serial.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Saves the world to `file` after every change from now on (`serve
+    /// --state`); a second call keeps the first file.
+    pub fn set_state_file(&self, file: crate::persist::StateFile) {
+        let _ = self.state_file.set(file);
+    }
+
+    /// Writes the world to the state file, if there is one. Called after a
+    /// change and before it is acknowledged.
+    pub fn save_state(&self) -> Result<(), crate::persist::StateError> {
+        match self.state_file.get() {
+            Some(file) => file.save(|| crate::persist::snapshot(&self.read())),
+            None => Ok(()),
+        }
     }
 
     /// Records an STS decision, dropping the oldest beyond the history size.

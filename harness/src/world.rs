@@ -72,6 +72,23 @@ impl Default for KeySpec {
 /// Most previous keys an issuer may start with; real JWKS hold a few.
 pub const MAX_PREVIOUS_KEYS: u32 = 8;
 
+/// How a hosted issuer was made and rotated, kept in hosting order, so a
+/// saved world can be rebuilt with the same keys: keys derive from the seed
+/// and the issuer's position, not from anything random.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuerRecord {
+    pub url: String,
+    pub keys: KeySpec,
+    pub rotations: Vec<Rotation>,
+}
+
+/// One key rotation of an issuer, as [`World::rotate_keys`] took it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    pub algorithm: Option<KeyAlgorithm>,
+    pub drop_previous: bool,
+}
+
 /// How an issuer's keys are derived and which it has retired.
 #[derive(Debug, Clone)]
 struct KeyRing {
@@ -363,6 +380,7 @@ pub struct World {
     key_rings: HashMap<String, KeyRing>,
     faults: HashMap<String, IssuerFaults>,
     role_serial: u64,
+    history: Vec<IssuerRecord>,
 }
 
 impl World {
@@ -377,6 +395,7 @@ impl World {
             key_rings: HashMap::new(),
             faults: HashMap::new(),
             role_serial: 0,
+            history: Vec::new(),
         };
         world.account_mut(default_account);
         world
@@ -551,6 +570,11 @@ impl World {
         let issuer = Arc::new(Issuer::new(url, ring.initial(self.seed, keys)));
         self.issuers.insert(url.to_owned(), issuer.clone());
         self.key_rings.insert(url.to_owned(), ring);
+        self.history.push(IssuerRecord {
+            url: url.to_owned(),
+            keys: *keys,
+            rotations: Vec::new(),
+        });
         Ok(issuer)
     }
 
@@ -586,6 +610,12 @@ impl World {
         for cluster in self.clusters.iter_mut().filter(|c| c.issuer.url() == url) {
             cluster.issuer = issuer.clone();
         }
+        if let Some(record) = self.history.iter_mut().find(|r| r.url == url) {
+            record.rotations.push(Rotation {
+                algorithm: Some(algorithm),
+                drop_previous,
+            });
+        }
         Ok(issuer)
     }
 
@@ -613,6 +643,27 @@ impl World {
             .iter()
             .find(|c| c.name == name && c.account == account)
             .or_else(|| self.clusters.iter().find(|c| c.name == name))
+    }
+
+    /// Every cluster, to change them, in creation order.
+    pub fn clusters_mut(&mut self) -> &mut [Cluster] {
+        &mut self.clusters
+    }
+
+    /// Every hosted issuer's keys and rotations, in hosting order.
+    pub fn issuer_history(&self) -> &[IssuerRecord] {
+        &self.history
+    }
+
+    /// The number of roles created so far, which role ids derive from.
+    pub fn role_serial(&self) -> u64 {
+        self.role_serial
+    }
+
+    /// Restores the role serial of a saved world, so ids of new roles do not
+    /// repeat earlier ones.
+    pub fn set_role_serial(&mut self, serial: u64) {
+        self.role_serial = serial;
     }
 
     /// Finds a cluster by name in any account, to change its objects.

@@ -12,6 +12,8 @@
 //! - `issuer`: discovery, JWKS and DescribeCluster.
 //! - `pods`: manifests through the kube routes, the webhook's mutation, and
 //!   a pod's token sent to STS.
+//! - `limits`: oversized, malformed and slow requests over raw HTTP.
+//! - `load`: concurrent IAM and STS clients, and the consistency after.
 //! - `snapshots`: the exact bytes of documents and XML bodies.
 //! - `scenarios`: every file of the scenario library passes, and its
 //!   reports match their snapshots.
@@ -23,6 +25,8 @@ mod flow;
 mod iam;
 mod imds;
 mod issuer;
+mod limits;
+mod load;
 mod pods;
 mod remote;
 mod scenarios;

@@ -107,6 +107,11 @@ impl Params {
         &self.duplicates
     }
 
+    /// The distinct parameter names, in sorted order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.values.keys().map(String::as_str)
+    }
+
     /// Number of distinct parameters.
     pub fn len(&self) -> usize {
         self.values.len()

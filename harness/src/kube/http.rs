@@ -176,6 +176,16 @@ fn change(
         );
     };
     drop(world);
+    if results.iter().any(Result::is_ok)
+        && let Err(error) = state.save_state()
+    {
+        // The change is made but not saved: say so rather than claim it
+        // will survive a restart.
+        return harness_error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("the change is made but the state file cannot be written: {error}"),
+        );
+    }
     render(results)
 }
 

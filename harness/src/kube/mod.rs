@@ -20,7 +20,7 @@ use k8s_openapi::api::apps::v1::Deployment;
 use k8s_openapi::api::core::v1::{Pod, ServiceAccount};
 use serde_json::Value;
 
-pub use store::{Admission, Applied, KubeError, KubeObjects, Reason, split_reference};
+pub use store::{Admission, Applied, KubeError, KubeObjects, Reason, SavedKube, split_reference};
 
 /// Namespace of objects whose manifest names none.
 pub const DEFAULT_NAMESPACE: &str = "default";

@@ -1044,3 +1044,112 @@ mod tests {
         assert!(split_reference("/x").is_err());
     }
 }
+
+/// The saved form of a cluster's objects, for `serve --state`: the stored
+/// objects as they are (pods already mutated, so a restart does not run
+/// the webhook again) and the bookkeeping that names and numbers new pods.
+/// Maps keyed by pairs become lists, which JSON can hold.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct SavedKube {
+    #[serde(default)]
+    pub service_accounts: Vec<ServiceAccount>,
+    #[serde(default)]
+    pub pods: Vec<Pod>,
+    #[serde(default)]
+    pub deployments: Vec<Deployment>,
+    /// `(resource, namespace, name, manifest)` of each applied object.
+    #[serde(default)]
+    pub applied: Vec<(String, String, String, Value)>,
+    #[serde(default)]
+    pub incarnations: Vec<(String, String, u64)>,
+    #[serde(default)]
+    pub owned: Vec<(String, String, Vec<String>)>,
+    #[serde(default)]
+    pub generated: Vec<(String, String, u32)>,
+}
+
+impl KubeObjects {
+    /// The objects in their saved form.
+    pub fn to_saved(&self) -> SavedKube {
+        SavedKube {
+            service_accounts: self.service_accounts.values().cloned().collect(),
+            pods: self.pods.values().cloned().collect(),
+            deployments: self.deployments.values().cloned().collect(),
+            applied: self
+                .applied
+                .iter()
+                .map(|((kind, ns, name), doc)| {
+                    (kind.to_string(), ns.clone(), name.clone(), doc.clone())
+                })
+                .collect(),
+            incarnations: self
+                .incarnations
+                .iter()
+                .map(|((ns, name), n)| (ns.clone(), name.clone(), *n))
+                .collect(),
+            owned: self
+                .owned
+                .iter()
+                .map(|((ns, name), pods)| (ns.clone(), name.clone(), pods.clone()))
+                .collect(),
+            generated: self
+                .generated
+                .iter()
+                .map(|((ns, name), n)| (ns.clone(), name.clone(), *n))
+                .collect(),
+        }
+    }
+
+    /// Objects from their saved form; an object without a name, or an
+    /// applied manifest of an unknown kind, makes the file invalid.
+    pub fn from_saved(saved: &SavedKube) -> Result<KubeObjects, String> {
+        fn keyed<T: Clone>(
+            items: &[T],
+            meta: impl Fn(&T) -> &k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+            what: &str,
+        ) -> Result<BTreeMap<(String, String), T>, String> {
+            items
+                .iter()
+                .map(|item| {
+                    let metadata = meta(item);
+                    let name = metadata
+                        .name
+                        .clone()
+                        .ok_or_else(|| format!("a saved {what} has no metadata.name"))?;
+                    let namespace = metadata
+                        .namespace
+                        .clone()
+                        .unwrap_or_else(|| super::DEFAULT_NAMESPACE.to_owned());
+                    Ok(((namespace, name), item.clone()))
+                })
+                .collect()
+        }
+        let mut applied = BTreeMap::new();
+        for (kind, ns, name, doc) in &saved.applied {
+            let kind = super::Kind::parse(kind)
+                .ok_or_else(|| format!("a saved manifest has the unknown kind {kind:?}"))?;
+            applied.insert((kind.resource(), ns.clone(), name.clone()), doc.clone());
+        }
+        Ok(KubeObjects {
+            service_accounts: keyed(&saved.service_accounts, |sa| &sa.metadata, "ServiceAccount")?,
+            pods: keyed(&saved.pods, |pod| &pod.metadata, "Pod")?,
+            deployments: keyed(&saved.deployments, |d| &d.metadata, "Deployment")?,
+            applied,
+            incarnations: saved
+                .incarnations
+                .iter()
+                .map(|(ns, name, n)| ((ns.clone(), name.clone()), *n))
+                .collect(),
+            owned: saved
+                .owned
+                .iter()
+                .map(|(ns, name, pods)| ((ns.clone(), name.clone()), pods.clone()))
+                .collect(),
+            generated: saved
+                .generated
+                .iter()
+                .map(|(ns, name, n)| ((ns.clone(), name.clone()), *n))
+                .collect(),
+        })
+    }
+}

@@ -18,8 +18,7 @@ use axum::http::header::HOST;
 use axum::http::{HeaderValue, Request};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::GracefulShutdown;
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
@@ -55,7 +54,7 @@ pub async fn serve_tls(
 ) -> std::io::Result<()> {
     let local_addr = listener.local_addr()?;
     let acceptor = TlsAcceptor::from(config);
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let builder = crate::limits::connection_builder(&crate::limits::Limits::default());
     let graceful = GracefulShutdown::new();
     tokio::pin!(shutdown);
     tracing::debug!(%local_addr, "TLS listener started");
