@@ -26,3 +26,16 @@ serve:
 lint:
     cargo fmt --all
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Micro-benchmarks of a request's parts, beside the raw crypto (criterion).
+bench:
+    cargo bench -p oidc-sts-harness --bench request
+
+# Load benchmark of a release build on loopback: throughput, latency,
+# server CPU per request, memory, start-up and scale.
+bench-load:
+    bash bench/load.sh
+
+# The harness beside moto server: same calls, same token, alternating runs.
+bench-peers:
+    bash bench/peers.sh
