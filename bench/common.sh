@@ -5,14 +5,20 @@
 export AWS_EC2_METADATA_DISABLED=true
 export AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=fake
 
-harness=target/release/oidc-sts-harness
-load=target/release/harness-load
+# HARNESS_BIN compares another build of the harness, such as one with a
+# different crypto backend; BENCH_SKIP_BUILD=1 uses the binaries as built.
+harness=${HARNESS_BIN:-target/release/oidc-sts-harness}
+load=${LOAD_BIN:-target/release/harness-load}
 cluster_id=0123456789ABCDEF0123456789ABCDEF
 issuer="https://oidc.eks.us-east-1.amazonaws.com/id/$cluster_id"
 started_pids=()
 
 build_release() {
-    cargo build --release -p oidc-sts-harness -p harness-load --quiet
+    if [ "${BENCH_SKIP_BUILD:-}" = 1 ]; then return; fi
+    # Built one at a time: together, cargo would unify their tokio features
+    # and rebuild the harness for the load generator's.
+    cargo build --release -p oidc-sts-harness --quiet
+    cargo build --release -p harness-load --quiet
 }
 
 stop_started() {

@@ -300,6 +300,23 @@ struct Tally {
     errors: u64,
 }
 
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+async fn connect(target: SocketAddr) -> Result<Sender> {
+    let stream = TcpStream::connect(target)
+        .await
+        .with_context(|| format!("cannot connect to {target}"))?;
+    stream.set_nodelay(true)?;
+    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(conn);
+    Ok(sender)
+}
+
+/// One client: sends `request` over a keep-alive connection until the
+/// deadline or the shared budget runs out. A server that closes the
+/// connection (moto's does after every response) gets a new one, and the
+/// time to connect counts in that request's latency, as it would for any
+/// client of that server.
 async fn connection(
     target: SocketAddr,
     request: Prepared,
@@ -307,13 +324,8 @@ async fn connection(
     budget: std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) -> Result<Tally> {
     use std::sync::atomic::Ordering;
-    let stream = TcpStream::connect(target)
-        .await
-        .with_context(|| format!("cannot connect to {target}"))?;
-    stream.set_nodelay(true)?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
     let mut tally = Tally::default();
+    let mut sender: Option<Sender> = None;
     while Instant::now() < deadline {
         if budget
             .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
@@ -325,23 +337,33 @@ async fn connection(
         }
         let start = Instant::now();
         let outcome = async {
-            sender.ready().await?;
-            let response = sender.send_request(request.build()?).await?;
+            let mut current = match sender.take() {
+                Some(open) if !open.is_closed() => open,
+                _ => connect(target).await?,
+            };
+            current.ready().await?;
+            let response = current.send_request(request.build()?).await?;
             let status = response.status().as_u16();
+            let close = response
+                .headers()
+                .get("connection")
+                .is_some_and(|value| value.as_bytes().eq_ignore_ascii_case(b"close"));
             response.into_body().collect().await?;
-            anyhow::Ok(status)
+            anyhow::Ok((status, (!close).then_some(current)))
         }
         .await;
         match outcome {
-            Ok(status) => {
+            Ok((status, open)) => {
+                sender = open;
                 let micros = start.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
                 tally.latencies.push(micros);
                 *tally.statuses.entry(status).or_default() += 1;
             }
             Err(_) => {
-                // A broken connection ends this worker; the count shows it.
+                // Counted, then retried on a new connection after a pause,
+                // so a server that is down does not turn this into a spin.
                 tally.errors += 1;
-                break;
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
     }
@@ -459,11 +481,7 @@ async fn run(args: RunArgs) -> Result<()> {
 
 /// Sends one request on a fresh connection and returns status and body.
 async fn send_once(target: SocketAddr, request: &Prepared) -> Result<(u16, String)> {
-    let stream = TcpStream::connect(target)
-        .await
-        .with_context(|| format!("cannot connect to {target}"))?;
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(conn);
+    let mut sender = connect(target).await?;
     let response = sender.send_request(request.build()?).await?;
     let status = response.status().as_u16();
     let body = response.into_body().collect().await?.to_bytes();
