@@ -35,3 +35,16 @@ lint:
 # the script installs when it is missing.
 fuzz seconds="60":
     bash fuzz/run.sh {{seconds}}
+
+# Micro-benchmarks of a request's parts, beside the raw crypto (criterion).
+bench:
+    cargo bench -p oidc-sts-harness --bench request
+
+# Load benchmark of a release build on loopback: throughput, latency,
+# server CPU per request, memory, start-up and scale.
+bench-load:
+    bash bench/load.sh
+
+# The harness beside moto server: same calls, same token, alternating runs.
+bench-peers:
+    bash bench/peers.sh

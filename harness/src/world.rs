@@ -5,13 +5,14 @@
 //! handlers copy what they need (an `Arc` of an issuer, a role's policy) out
 //! of a read guard and do their crypto after releasing it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use time::OffsetDateTime;
 
 use crate::aws::arn::partition_dns_suffix;
 use crate::kube::KubeObjects;
+use crate::oidc::issuer::KeySlot;
 use crate::oidc::{Issuer, KeyAlgorithm, SigningKey};
 use crate::policy::TrustPolicy;
 use crate::seed;
@@ -104,20 +105,28 @@ impl KeyRing {
     /// Generation 0 of an RS256 issuer uses the labels keys had before
     /// issuers could rotate or change algorithm, so existing worlds keep
     /// their kids.
-    fn key(&self, seed: u64, algorithm: KeyAlgorithm, generation: u32) -> Arc<SigningKey> {
-        if algorithm == KeyAlgorithm::RS256 && generation == 0 {
-            return SigningKey::derived(seed, &["cluster-key", &self.slot]);
-        }
-        let generation = generation.to_string();
-        SigningKey::derived_for(
+    ///
+    /// The key is only described here; the issuer makes it on first use.
+    fn key(&self, seed: u64, algorithm: KeyAlgorithm, generation: u32) -> KeySlot {
+        let labels = if algorithm == KeyAlgorithm::RS256 && generation == 0 {
+            vec!["cluster-key".to_owned(), self.slot.clone()]
+        } else {
+            vec![
+                "cluster-key".to_owned(),
+                self.slot.clone(),
+                algorithm.name().to_owned(),
+                generation.to_string(),
+            ]
+        };
+        KeySlot::Derived {
             algorithm,
             seed,
-            &["cluster-key", &self.slot, algorithm.name(), &generation],
-        )
+            labels,
+        }
     }
 
     /// The initial keys, signing key first.
-    fn initial(&mut self, seed: u64, spec: &KeySpec) -> Vec<Arc<SigningKey>> {
+    fn initial(&mut self, seed: u64, spec: &KeySpec) -> Vec<KeySlot> {
         let newest = spec.previous_keys;
         self.next_generation = newest + 1;
         (0..=newest)
@@ -376,7 +385,15 @@ pub struct World {
     default_account: String,
     accounts: BTreeMap<String, Account>,
     clusters: Vec<Cluster>,
+    /// Positions in `clusters` by cluster name, in creation order, so the
+    /// lookups on the request path do not scan every cluster.
+    cluster_index: HashMap<String, Vec<usize>>,
+    /// Cluster ids in use, for the duplicate check when adding one.
+    cluster_ids: HashSet<String>,
     issuers: HashMap<String, Arc<Issuer>>,
+    /// Host names of the hosted issuers: every request asks whether its
+    /// `Host` is one.
+    issuer_hosts: HashSet<String>,
     key_rings: HashMap<String, KeyRing>,
     faults: HashMap<String, IssuerFaults>,
     role_serial: u64,
@@ -391,7 +408,10 @@ impl World {
             default_account: default_account.to_owned(),
             accounts: BTreeMap::new(),
             clusters: Vec::new(),
+            cluster_index: HashMap::new(),
+            cluster_ids: HashSet::new(),
             issuers: HashMap::new(),
+            issuer_hosts: HashSet::new(),
             key_rings: HashMap::new(),
             faults: HashMap::new(),
             role_serial: 0,
@@ -447,9 +467,8 @@ impl World {
             .clone()
             .unwrap_or_else(|| self.default_account.clone());
         if self
-            .clusters
-            .iter()
-            .any(|c| c.account == account && c.region == spec.region && c.name == spec.name)
+            .clusters_named(&spec.name)
+            .any(|c| c.account == account && c.region == spec.region)
         {
             return Err(format!(
                 "cluster {:?} already exists in account {account}, region {}",
@@ -460,7 +479,9 @@ impl World {
             Some(id) => id.clone(),
             None => self.derived_cluster_id(&account, &spec.region, &spec.name),
         };
-        if let Some(other) = self.clusters.iter().find(|c| c.id == id) {
+        if self.cluster_ids.contains(&id)
+            && let Some(other) = self.clusters.iter().find(|c| c.id == id)
+        {
             return Err(format!(
                 "cluster id {id} is already used by cluster {:?}; give each cluster its own id",
                 other.name
@@ -469,6 +490,11 @@ impl World {
         let partition = self.account_mut(&account).partition.clone();
         let url = issuer_url(&partition, &spec.region, &id);
         let issuer = self.host_issuer(&url, &spec.keys)?;
+        self.cluster_index
+            .entry(spec.name.clone())
+            .or_default()
+            .push(self.clusters.len());
+        self.cluster_ids.insert(id.clone());
         self.clusters.push(Cluster {
             name: spec.name.clone(),
             region: spec.region.clone(),
@@ -567,8 +593,9 @@ impl World {
             next_generation: 0,
             dropped: Vec::new(),
         };
-        let issuer = Arc::new(Issuer::new(url, ring.initial(self.seed, keys)));
+        let issuer = Arc::new(Issuer::with_slots(url, ring.initial(self.seed, keys)));
         self.issuers.insert(url.to_owned(), issuer.clone());
+        self.issuer_hosts.insert(issuer.host().to_owned());
         self.key_rings.insert(url.to_owned(), ring);
         self.history.push(IssuerRecord {
             url: url.to_owned(),
@@ -593,19 +620,21 @@ impl World {
         else {
             return Err(format!("the harness hosts no issuer {url}"));
         };
-        let algorithm = algorithm.unwrap_or_else(|| current.signing_key().algorithm());
+        let algorithm = algorithm.unwrap_or_else(|| current.signing_algorithm());
         let generation = ring.next_generation;
         ring.next_generation += 1;
         let new_key = ring.key(self.seed, algorithm, generation);
         let mut keys = vec![new_key];
         if drop_previous {
+            // Dropped keys are kept made: a scenario signs with them to
+            // show that a rotated-out key fails.
             let mut dropped = current.keys().to_vec();
             dropped.append(&mut ring.dropped);
             ring.dropped = dropped;
         } else {
-            keys.extend(current.keys().iter().cloned());
+            keys.extend(current.slots().iter().cloned());
         }
-        let issuer = Arc::new(Issuer::new(url, keys));
+        let issuer = Arc::new(Issuer::with_slots(url, keys));
         self.issuers.insert(url.to_owned(), issuer.clone());
         for cluster in self.clusters.iter_mut().filter(|c| c.issuer.url() == url) {
             cluster.issuer = issuer.clone();
@@ -637,12 +666,20 @@ impl World {
         &self.clusters
     }
 
+    /// The clusters named `name`, in creation order.
+    fn clusters_named<'w>(&'w self, name: &str) -> impl Iterator<Item = &'w Cluster> + 'w {
+        self.cluster_index
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&index| &self.clusters[index])
+    }
+
     /// Finds a cluster by name: in `account` first, then in any account.
     pub fn cluster(&self, name: &str, account: &str) -> Option<&Cluster> {
-        self.clusters
-            .iter()
-            .find(|c| c.name == name && c.account == account)
-            .or_else(|| self.clusters.iter().find(|c| c.name == name))
+        self.clusters_named(name)
+            .find(|c| c.account == account)
+            .or_else(|| self.clusters_named(name).next())
     }
 
     /// Every cluster, to change them, in creation order.
@@ -668,7 +705,8 @@ impl World {
 
     /// Finds a cluster by name in any account, to change its objects.
     pub fn cluster_mut(&mut self, name: &str) -> Option<&mut Cluster> {
-        self.clusters.iter_mut().find(|c| c.name == name)
+        let index = *self.cluster_index.get(name)?.first()?;
+        self.clusters.get_mut(index)
     }
 
     /// Finds a hosted issuer by its exact URL.
@@ -716,7 +754,7 @@ impl World {
 
     /// Whether any hosted issuer lives on `host`.
     pub fn hosts_issuer_on(&self, host: &str) -> bool {
-        self.issuers.values().any(|issuer| issuer.host() == host)
+        self.issuer_hosts.contains(host)
     }
 
     /// Returns the next role id: `AROA` and 17 characters derived from the
@@ -837,6 +875,59 @@ mod tests {
             .map(|k| k.kid().to_owned())
             .collect();
         assert_eq!(kids, first);
+    }
+
+    #[test]
+    fn keys_are_made_on_first_use_in_any_order() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut world = World::new(41, DEFAULT_ACCOUNT);
+        for name in ["first", "second"] {
+            world
+                .add_cluster(&ClusterSpec::parse(name).unwrap(), now)
+                .unwrap();
+        }
+        let issuers: Vec<Arc<Issuer>> = world.clusters().iter().map(|c| c.issuer.clone()).collect();
+        assert!(issuers.iter().all(|issuer| !issuer.keys_made()));
+        assert!(
+            issuers[0]
+                .discovery_json()
+                .contains(r#""id_token_signing_alg_values_supported":["RS256"]"#),
+            "the discovery document needs no key"
+        );
+        // The second cluster's key is made first; each key still depends
+        // only on the seed and its issuer's slot.
+        let second = issuers[1].signing_key().kid().to_owned();
+        assert!(!issuers[0].keys_made());
+        let first = issuers[0].signing_key().kid().to_owned();
+        assert_eq!(first, SigningKey::derived(41, &["cluster-key", "0"]).kid());
+        assert_eq!(second, SigningKey::derived(41, &["cluster-key", "1"]).kid());
+        assert!(issuers[1].jwks_json().contains(&second));
+    }
+
+    #[test]
+    fn lookups_use_the_indexes() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let mut world = World::new(5, DEFAULT_ACCOUNT);
+        let mut other = ClusterSpec::parse("demo@eu-west-1").unwrap();
+        other.account = Some("210987654321".into());
+        world.add_cluster(&other, now).unwrap();
+        world
+            .add_cluster(&ClusterSpec::parse("demo").unwrap(), now)
+            .unwrap();
+        assert_eq!(
+            world.cluster("demo", DEFAULT_ACCOUNT).unwrap().region,
+            "us-east-1"
+        );
+        assert_eq!(
+            world.cluster("demo", "999999999999").unwrap().region,
+            "eu-west-1"
+        );
+        assert!(world.cluster("absent", DEFAULT_ACCOUNT).is_none());
+        assert_eq!(world.cluster_mut("demo").unwrap().region, "eu-west-1");
+        assert!(world.hosts_issuer_on("oidc.eks.eu-west-1.amazonaws.com"));
+        assert!(!world.hosts_issuer_on("oidc.eks.eu-west-2.amazonaws.com"));
+        let duplicate = ClusterSpec::parse("demo").unwrap();
+        assert!(world.add_cluster(&duplicate, now).is_err());
     }
 
     #[test]

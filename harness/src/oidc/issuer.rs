@@ -1,20 +1,61 @@
 //! An emulated OIDC issuer: its URL, its keys, and the discovery document
 //! and JWKS it serves.
 //!
-//! Both documents are rendered once when the issuer's key set is built, in
-//! the exact member order and compact form EKS sends, and served as stored
-//! bytes.
+//! Both documents are rendered once per key set, in the exact member order
+//! and compact form EKS sends, and served as stored bytes. The discovery
+//! document needs only the algorithms, so it is rendered when the issuer is
+//! built; the keys themselves, and the JWKS, are made on the first request
+//! that needs them, so a server with many clusters starts without paying for
+//! RSA key generation. A rotation builds a new `Issuer`, so nothing cached
+//! here can outlive the key set it was made from.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde::Serialize;
 
-use super::keys::{PublicJwk, SigningKey};
+use super::keys::{KeyAlgorithm, PublicJwk, SigningKey};
 
 /// Path of the discovery document under the issuer URL.
 pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 /// Path of the JWKS under the issuer URL, as EKS names it.
 pub const JWKS_PATH: &str = "/keys";
+
+/// One key of an issuer's key set: made already, or still to be derived.
+#[derive(Debug, Clone)]
+pub enum KeySlot {
+    Ready(Arc<SigningKey>),
+    /// A key that [`SigningKey::derived_for`] makes from these inputs when
+    /// first needed; the inputs alone fix the key, so the order in which
+    /// issuers first use their keys changes nothing.
+    Derived {
+        algorithm: KeyAlgorithm,
+        seed: u64,
+        labels: Vec<String>,
+    },
+}
+
+impl KeySlot {
+    fn algorithm(&self) -> KeyAlgorithm {
+        match self {
+            KeySlot::Ready(key) => key.algorithm(),
+            KeySlot::Derived { algorithm, .. } => *algorithm,
+        }
+    }
+
+    fn make(&self) -> Arc<SigningKey> {
+        match self {
+            KeySlot::Ready(key) => key.clone(),
+            KeySlot::Derived {
+                algorithm,
+                seed,
+                labels,
+            } => {
+                let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+                SigningKey::derived_for(*algorithm, *seed, &labels)
+            }
+        }
+    }
+}
 
 /// One issuer and its current key set.
 #[derive(Debug)]
@@ -22,9 +63,10 @@ pub struct Issuer {
     url: String,
     host: String,
     path: String,
-    keys: Vec<Arc<SigningKey>>,
+    slots: Vec<KeySlot>,
+    keys: OnceLock<Vec<Arc<SigningKey>>>,
     discovery: String,
-    jwks: String,
+    jwks: OnceLock<String>,
 }
 
 #[derive(Serialize)]
@@ -99,7 +141,13 @@ impl Issuer {
     /// first of `keys`; every key is published in the JWKS, and the
     /// discovery document lists each key's algorithm once, signing key first.
     pub fn new(url: &str, keys: Vec<Arc<SigningKey>>) -> Issuer {
-        assert!(!keys.is_empty(), "an issuer needs at least one key");
+        Self::with_slots(url, keys.into_iter().map(KeySlot::Ready).collect())
+    }
+
+    /// Builds an issuer whose keys are made on first use; the first slot is
+    /// the signing key.
+    pub fn with_slots(url: &str, slots: Vec<KeySlot>) -> Issuer {
+        assert!(!slots.is_empty(), "an issuer needs at least one key");
         let without_scheme = url.strip_prefix("https://").unwrap_or(url);
         let (host, path) = match without_scheme.find('/') {
             Some(index) => (&without_scheme[..index], &without_scheme[index..]),
@@ -112,20 +160,17 @@ impl Issuer {
             response_types_supported: ["id_token"],
             subject_types_supported: ["public"],
             claims_supported: ["sub", "iss"],
-            id_token_signing_alg_values_supported: algorithms(&keys),
-        })
-        .expect("serialising a struct of strings");
-        let jwks = serde_json::to_string(&Jwks {
-            keys: keys.iter().map(|key| Jwk::of(key)).collect(),
+            id_token_signing_alg_values_supported: algorithms(&slots),
         })
         .expect("serialising a struct of strings");
         Issuer {
             url: url.to_owned(),
             host: host.to_owned(),
             path: path.trim_end_matches('/').to_owned(),
-            keys,
+            slots,
+            keys: OnceLock::new(),
             discovery,
-            jwks,
+            jwks: OnceLock::new(),
         }
     }
 
@@ -147,17 +192,30 @@ impl Issuer {
 
     /// The key new tokens are signed with.
     pub fn signing_key(&self) -> &Arc<SigningKey> {
-        &self.keys[0]
+        &self.keys()[0]
     }
 
-    /// Every key published in the JWKS.
+    /// Every key published in the JWKS, made on the first call.
     pub fn keys(&self) -> &[Arc<SigningKey>] {
-        &self.keys
+        // Two threads may race here; both derive the same keys, and the
+        // process-wide key cache makes the loser's work a lookup.
+        self.keys
+            .get_or_init(|| self.slots.iter().map(KeySlot::make).collect())
+    }
+
+    /// The algorithm of the signing key, known without making any key.
+    pub fn signing_algorithm(&self) -> KeyAlgorithm {
+        self.slots[0].algorithm()
+    }
+
+    /// The key set as slots, for building the next set on rotation.
+    pub fn slots(&self) -> &[KeySlot] {
+        &self.slots
     }
 
     /// Finds a published key by `kid`.
     pub fn key(&self, kid: &str) -> Option<&Arc<SigningKey>> {
-        self.keys.iter().find(|key| key.kid() == kid)
+        self.keys().iter().find(|key| key.kid() == kid)
     }
 
     /// The discovery document, as served.
@@ -165,16 +223,26 @@ impl Issuer {
         &self.discovery
     }
 
-    /// The JWKS, as served.
+    /// The JWKS, as served; rendered once, on the first call.
     pub fn jwks_json(&self) -> &str {
-        &self.jwks
+        self.jwks.get_or_init(|| {
+            serde_json::to_string(&Jwks {
+                keys: self.keys().iter().map(|key| Jwk::of(key)).collect(),
+            })
+            .expect("serialising a struct of strings")
+        })
+    }
+
+    /// Whether the keys have been made yet.
+    pub fn keys_made(&self) -> bool {
+        self.keys.get().is_some()
     }
 }
 
-fn algorithms(keys: &[Arc<SigningKey>]) -> Vec<&'static str> {
+fn algorithms(slots: &[KeySlot]) -> Vec<&'static str> {
     let mut names = Vec::new();
-    for key in keys {
-        let name = key.algorithm().name();
+    for slot in slots {
+        let name = slot.algorithm().name();
         if !names.contains(&name) {
             names.push(name);
         }

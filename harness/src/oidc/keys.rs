@@ -10,14 +10,18 @@
 //! EC signing and verification use the curve crates directly rather than
 //! jsonwebtoken, which has no ES512; one code path for all three curves keeps
 //! the check that a key only verifies its own algorithm in one place.
+//!
+//! RSA signing and verification go to aws-lc-rs, the backend jsonwebtoken
+//! is built with, through key objects parsed once when the key is made.
+//! jsonwebtoken's own calls parse the key again for every signature.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use aws_lc_rs::signature::{self as lc, ParsedPublicKey, RsaKeyPair};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey};
-use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs1::{EncodeRsaPrivateKey, EncodeRsaPublicKey};
 use rsa::pkcs8::EncodePublicKey;
 use rsa::traits::PublicKeyParts;
 use rsa::{PrivateKey, PublicKey};
@@ -85,11 +89,13 @@ impl KeyAlgorithm {
         }
     }
 
-    fn rsa(self) -> Option<Algorithm> {
+    /// Returns the position of an RS algorithm in [`RSA_VERIFY`] and
+    /// [`RSA_SIGN`], or `None` for an EC algorithm.
+    fn rsa_index(self) -> Option<usize> {
         match self {
-            KeyAlgorithm::RS256 => Some(Algorithm::RS256),
-            KeyAlgorithm::RS384 => Some(Algorithm::RS384),
-            KeyAlgorithm::RS512 => Some(Algorithm::RS512),
+            KeyAlgorithm::RS256 => Some(0),
+            KeyAlgorithm::RS384 => Some(1),
+            KeyAlgorithm::RS512 => Some(2),
             _ => None,
         }
     }
@@ -115,10 +121,24 @@ pub enum PublicJwk {
     },
 }
 
+/// RSASSA-PKCS1-v1_5 with SHA-256, SHA-384 and SHA-512, by
+/// [`KeyAlgorithm::rsa_index`]; the harness makes only 2048-bit keys.
+static RSA_VERIFY: [&lc::RsaParameters; 3] = [
+    &lc::RSA_PKCS1_2048_8192_SHA256,
+    &lc::RSA_PKCS1_2048_8192_SHA384,
+    &lc::RSA_PKCS1_2048_8192_SHA512,
+];
+static RSA_SIGN: [&lc::RsaSignatureEncoding; 3] = [
+    &lc::RSA_PKCS1_SHA256,
+    &lc::RSA_PKCS1_SHA384,
+    &lc::RSA_PKCS1_SHA512,
+];
+
 enum Material {
     Rsa {
-        encoding: EncodingKey,
-        decoding: DecodingKey,
+        pair: RsaKeyPair,
+        /// One parsed public key per RS algorithm, by `rsa_index`.
+        verifying: [ParsedPublicKey; 3],
     },
     P256(p256::ecdsa::SigningKey),
     P384(p384::ecdsa::SigningKey),
@@ -207,19 +227,22 @@ impl SigningKey {
         let spki = public
             .to_public_key_der()
             .expect("SubjectPublicKeyInfo encoding of a valid public key");
+        let pkcs1 = public
+            .to_pkcs1_der()
+            .expect("PKCS#1 encoding of a valid public key");
+        let pair = RsaKeyPair::from_der(der.as_bytes())
+            .expect("aws-lc-rs accepts a 2048-bit key the rsa crate generated");
+        let verifying = RSA_VERIFY.map(|parameters| {
+            ParsedPublicKey::new(parameters, pkcs1.as_bytes())
+                .expect("aws-lc-rs accepts the PKCS#1 public key it was made from")
+        });
         // EKS key ids are 40 hex digits derived from the public key; the
         // harness takes them from a SHA-256 of the SubjectPublicKeyInfo.
         let kid = hex::encode(&Sha256::digest(spki.as_bytes())[..20]);
         SigningKey {
             kid,
             algorithm,
-            material: Material::Rsa {
-                encoding: EncodingKey::from_rsa_der(der.as_bytes()),
-                decoding: DecodingKey::from_rsa_raw_components(
-                    &public.n_bytes(),
-                    &public.e_bytes(),
-                ),
-            },
+            material: Material::Rsa { pair, verifying },
             public: PublicJwk::Rsa {
                 n: URL_SAFE_NO_PAD.encode(public.n_bytes()),
                 e: URL_SAFE_NO_PAD.encode(public.e_bytes()),
@@ -272,13 +295,22 @@ impl SigningKey {
         use p256::ecdsa::signature::Signer;
         let message = signing_input.as_bytes();
         let raw = match &self.material {
-            Material::Rsa { encoding, .. } => {
-                let algorithm = self
+            Material::Rsa { pair, .. } => {
+                let index = self
                     .algorithm
-                    .rsa()
+                    .rsa_index()
                     .expect("an RSA key has an RS algorithm");
-                return jsonwebtoken::crypto::sign(message, encoding, algorithm)
-                    .expect("RSA signing with a valid RSA key");
+                let mut signature = vec![0; pair.public_modulus_len()];
+                // PKCS#1 v1.5 padding is deterministic; the generator only
+                // feeds aws-lc's blinding, so the signature does not vary.
+                pair.sign(
+                    RSA_SIGN[index],
+                    &aws_lc_rs::rand::SystemRandom::new(),
+                    message,
+                    &mut signature,
+                )
+                .expect("RSA signing with a valid key and a buffer of the modulus size");
+                signature
             }
             Material::P256(key) => {
                 let signature: p256::ecdsa::Signature = key.sign(message);
@@ -306,9 +338,9 @@ impl SigningKey {
         let message = signing_input.as_bytes();
         let decode = || URL_SAFE_NO_PAD.decode(signature).ok();
         match (&self.material, algorithm) {
-            (Material::Rsa { decoding, .. }, _) => match algorithm.rsa() {
-                Some(rsa) => {
-                    jsonwebtoken::crypto::verify(signature, message, decoding, rsa).unwrap_or(false)
+            (Material::Rsa { verifying, .. }, _) => match algorithm.rsa_index() {
+                Some(index) => {
+                    decode().is_some_and(|raw| verifying[index].verify_sig(message, &raw).is_ok())
                 }
                 None => false,
             },
