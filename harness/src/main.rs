@@ -298,6 +298,12 @@ struct TokenArgs {
     pod: Option<String>,
 }
 
+/// Every request allocates many short-lived strings and maps, so the
+/// allocator is a measured share of a request's cost: mimalloc's fast path
+/// is several times shorter than glibc's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // `exec` shares stderr with the command it runs, so it logs only
