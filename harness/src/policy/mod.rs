@@ -129,7 +129,9 @@ pub struct Statement {
 /// A parsed and validated role trust policy that keeps the text it came from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrustPolicy {
-    text: String,
+    /// Shared, so that recording a request with the policy it was decided
+    /// under costs a reference count rather than a copy.
+    text: std::sync::Arc<str>,
     version: Version,
     id: Option<String>,
     statements: Vec<Statement>,
@@ -148,7 +150,7 @@ impl TrustPolicy {
         let parsed = validate::validate(document)?;
         validate::check_quota(document, quota)?;
         Ok(TrustPolicy {
-            text: document.to_string(),
+            text: document.into(),
             version: parsed.version,
             id: parsed.id,
             statements: parsed.statements,
@@ -163,6 +165,11 @@ impl TrustPolicy {
     /// Returns the document as sent.
     pub fn text(&self) -> &str {
         &self.text
+    }
+
+    /// Returns the policy text as a shared string.
+    pub fn shared_text(&self) -> std::sync::Arc<str> {
+        self.text.clone()
     }
 
     /// Returns the policy language version in force.

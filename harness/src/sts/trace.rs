@@ -4,7 +4,10 @@
 //! The server log, the `/_harness/decisions` route, the scenario reporters
 //! and the JSON output all read this one structure.
 
+use std::sync::Arc;
+
 use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::policy::Evaluation;
 
@@ -70,7 +73,9 @@ impl Check {
 /// One named value a check compared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Compared {
-    pub name: String,
+    /// The name is always a literal of the pipeline, so it is not copied
+    /// for every request.
+    pub name: &'static str,
     pub value: String,
 }
 
@@ -121,6 +126,11 @@ pub struct Decision {
     /// The trust-policy evaluation, when the pipeline got that far.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<Evaluation>,
+    /// The token's claims as the token check read them, kept for the
+    /// teaching page so it need not decode the token a second time. Left
+    /// out of the JSON: the trace already shows the claims that matter.
+    #[serde(skip)]
+    pub claims: Option<Arc<Map<String, Value>>>,
 }
 
 impl Decision {

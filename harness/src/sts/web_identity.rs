@@ -114,7 +114,8 @@ fn log_decision(decision: &Decision) {
 
 /// The token's claims once the token check has passed.
 struct Claims {
-    all: Map<String, Value>,
+    /// Shared with the decision record, which hands it to the teaching page.
+    all: Arc<Map<String, Value>>,
     header: Map<String, Value>,
     iss: String,
     sub: String,
@@ -149,6 +150,7 @@ struct Run<'a> {
     session_name: Option<String>,
     issuer: Option<String>,
     subject: Option<String>,
+    claims: Option<Arc<Map<String, Value>>>,
 }
 
 impl<'a> Run<'a> {
@@ -163,6 +165,7 @@ impl<'a> Run<'a> {
             session_name: call.params.get("RoleSessionName").map(str::to_owned),
             issuer: None,
             subject: None,
+            claims: None,
         }
     }
 
@@ -444,7 +447,7 @@ impl<'a> Run<'a> {
                 ));
             }
         }
-        let claims = match read_claims(&jwt.claims) {
+        let claims = match read_claims(jwt.claims) {
             Ok(claims) => claims,
             Err(error) => {
                 let summary = error.to_string();
@@ -459,6 +462,7 @@ impl<'a> Run<'a> {
         };
         self.issuer = Some(claims.iss.clone());
         self.subject = Some(claims.sub.clone());
+        self.claims = Some(claims.all.clone());
         if !claims.iss.starts_with("https://") {
             let iss = claims.iss.clone();
             return Err(self.fail(
@@ -1166,13 +1170,14 @@ impl<'a> Run<'a> {
             decided_by,
             trace: self.trace,
             policy: self.evaluation,
+            claims: self.claims,
         }
     }
 }
 
-fn compared(name: &str, value: &str) -> Compared {
+fn compared(name: &'static str, value: &str) -> Compared {
     Compared {
-        name: name.to_owned(),
+        name,
         value: value.to_owned(),
     }
 }
@@ -1183,7 +1188,7 @@ fn accepted_algorithm(alg: &str) -> Option<KeyAlgorithm> {
     KeyAlgorithm::from_name(alg)
 }
 
-fn read_claims(claims: &Map<String, Value>) -> Result<Claims, StsError> {
+fn read_claims(claims: Map<String, Value>) -> Result<Claims, StsError> {
     let string = |name: &'static str| match &claims[name] {
         Value::String(s) => Ok(s.clone()),
         other => Err(StsError::ClaimType {
@@ -1214,10 +1219,10 @@ fn read_claims(claims: &Map<String, Value>) -> Result<Claims, StsError> {
         iss: string("iss")?,
         sub: string("sub")?,
         audiences,
-        exp: timestamp(claims, "exp")?.unwrap_or_default(),
-        nbf: timestamp(claims, "nbf")?,
-        iat: timestamp(claims, "iat")?,
-        all: claims.clone(),
+        exp: timestamp(&claims, "exp")?.unwrap_or_default(),
+        nbf: timestamp(&claims, "nbf")?,
+        iat: timestamp(&claims, "iat")?,
+        all: Arc::new(claims),
         header: Map::new(),
     })
 }

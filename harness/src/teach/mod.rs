@@ -55,10 +55,10 @@ pub struct WebIdentityView {
     pub decision: Arc<Decision>,
     /// The token's claims, read without verifying it; `None` when the token
     /// was missing or not a JWT.
-    pub claims: Option<Map<String, Value>>,
+    pub claims: Option<Arc<Map<String, Value>>>,
     /// The role's trust policy when the call was decided, if the role
     /// existed.
-    pub trust_policy: Option<String>,
+    pub trust_policy: Option<Arc<str>>,
 }
 
 /// One request the server replied to.
@@ -222,9 +222,14 @@ pub fn observe(state: &AppState, answered: Answered<'_>) {
         _ => None,
     };
     let web_identity = decision.map(|decision| {
-        let claims = answered
-            .token
-            .and_then(|token| crate::explain::claims_of_token(token).ok());
+        // The pipeline kept the claims it read; only a call that failed
+        // before the token check needs the token decoded here.
+        let claims = decision.claims.clone().or_else(|| {
+            answered
+                .token
+                .and_then(|token| crate::explain::claims_of_token(token).ok())
+                .map(Arc::new)
+        });
         let trust_policy = decision
             .role_arn
             .as_deref()
@@ -269,12 +274,12 @@ fn account_of_arn(arn: &str) -> Option<String> {
 }
 
 /// The current trust policy of the role an ARN names.
-fn trust_policy_of(state: &AppState, role_arn: &str) -> Option<String> {
+fn trust_policy_of(state: &AppState, role_arn: &str) -> Option<Arc<str>> {
     let account = account_of_arn(role_arn)?;
     let name = role_arn.rsplit('/').next()?;
     let world = state.read();
     let role = world.account(&account)?.role(name)?;
-    Some(role.trust_policy.text().to_owned())
+    Some(role.trust_policy.shared_text())
 }
 
 #[cfg(test)]

@@ -68,6 +68,7 @@ fn hostile_values_are_escaped_in_the_fragment() {
             hint: Some(hostile.into()),
         }],
         policy: None,
+        claims: None,
     };
     let mut claims = serde_json::Map::new();
     claims.insert("sub".into(), hostile.into());
@@ -78,7 +79,7 @@ fn hostile_values_are_escaped_in_the_fragment() {
     e.message = Some(hostile.into());
     e.web_identity = Some(WebIdentityView {
         decision: Arc::new(decision),
-        claims: Some(claims),
+        claims: Some(Arc::new(claims)),
         trust_policy: Some(hostile.into()),
     });
     let html = render_request(&e);
