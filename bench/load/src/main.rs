@@ -30,7 +30,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::{Method, Request};
 use hyper_util::rt::TokioIo;
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tokio::net::TcpStream;
 
 /// Linux reports utime and stime in USER_HZ ticks, 100 a second on every
@@ -208,12 +208,21 @@ impl Prepared {
     }
 }
 
+/// Characters the AWS SDKs escape in a query body: all but RFC 3986's
+/// unreserved ones, so a token's `.`, `-` and `_` go as they are, just as
+/// a real client sends them.
+const QUERY_ESCAPED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// A form-encoded AWS query call, with a fake SigV4 header naming
 /// `service` in its scope and `access_key` as the key.
 fn query(target: SocketAddr, service: &str, access_key: &str, pairs: &[(&str, &str)]) -> Prepared {
     let body: Vec<String> = pairs
         .iter()
-        .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, NON_ALPHANUMERIC)))
+        .map(|(k, v)| format!("{k}={}", utf8_percent_encode(v, QUERY_ESCAPED)))
         .collect();
     let authorization = format!(
         "AWS4-HMAC-SHA256 Credential={access_key}/20261204/us-east-1/{service}/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature={}",
