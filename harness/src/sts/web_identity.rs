@@ -123,6 +123,18 @@ struct Claims {
     exp: i64,
     nbf: Option<i64>,
     iat: Option<i64>,
+    /// Length of `header.payload`, the part of the token the signature
+    /// covers, so the signature check need not split the token again.
+    signing_input_len: usize,
+}
+
+impl Claims {
+    /// Splits the token these claims came from into the signing input and
+    /// the base64url signature.
+    fn signed_parts<'t>(&self, token: &'t str) -> (&'t str, &'t str) {
+        let (signing_input, rest) = token.split_at(self.signing_input_len);
+        (signing_input, &rest[1..])
+    }
 }
 
 /// Where the verification keys come from.
@@ -159,7 +171,7 @@ impl<'a> Run<'a> {
             state,
             call,
             now,
-            trace: Vec::new(),
+            trace: Vec::with_capacity(Check::ALL.len()),
             evaluation: None,
             role_arn: call.params.get("RoleArn").map(str::to_owned),
             session_name: call.params.get("RoleSessionName").map(str::to_owned),
@@ -447,7 +459,8 @@ impl<'a> Run<'a> {
                 ));
             }
         }
-        let claims = match read_claims(jwt.claims) {
+        let signing_input_len = jwt.signing_input.len();
+        let claims = match read_claims(jwt.claims, signing_input_len) {
             Ok(claims) => claims,
             Err(error) => {
                 let summary = error.to_string();
@@ -696,7 +709,7 @@ impl<'a> Run<'a> {
         let Some(algorithm) = accepted_algorithm(alg) else {
             return Err(StsError::UnsupportedAlgorithm(alg.to_owned()));
         };
-        let jwt = jwt::parse(token).map_err(|e| StsError::MalformedToken(e.to_string()))?;
+        let (signing_input, signature) = claims.signed_parts(token);
         let kid = claims.header.get("kid").and_then(Value::as_str);
         let candidates: Vec<&RemoteKey> = keys
             .keys
@@ -727,8 +740,8 @@ impl<'a> Run<'a> {
         let verified = jwt_algorithm.is_some_and(|jwt_algorithm| {
             candidates.iter().any(|key| {
                 jsonwebtoken::crypto::verify(
-                    jwt.signature,
-                    jwt.signing_input.as_bytes(),
+                    signature,
+                    signing_input.as_bytes(),
                     &key.key,
                     jwt_algorithm,
                 )
@@ -854,7 +867,7 @@ impl<'a> Run<'a> {
         let Some(algorithm) = accepted_algorithm(alg) else {
             return Err(StsError::UnsupportedAlgorithm(alg.to_owned()));
         };
-        let jwt = jwt::parse(token).map_err(|e| StsError::MalformedToken(e.to_string()))?;
+        let (signing_input, signature) = claims.signed_parts(token);
         let kid = claims.header.get("kid").and_then(Value::as_str);
         let candidates: Vec<_> = match kid {
             Some(kid) => issuer.key(kid).into_iter().cloned().collect(),
@@ -873,7 +886,7 @@ impl<'a> Run<'a> {
         }
         let verified = candidates
             .iter()
-            .find(|key| key.verify(jwt.signing_input, jwt.signature, algorithm));
+            .find(|key| key.verify(signing_input, signature, algorithm));
         match verified {
             Some(key) => {
                 let kid = key.kid().to_owned();
@@ -1188,7 +1201,7 @@ fn accepted_algorithm(alg: &str) -> Option<KeyAlgorithm> {
     KeyAlgorithm::from_name(alg)
 }
 
-fn read_claims(claims: Map<String, Value>) -> Result<Claims, StsError> {
+fn read_claims(claims: Map<String, Value>, signing_input_len: usize) -> Result<Claims, StsError> {
     let string = |name: &'static str| match &claims[name] {
         Value::String(s) => Ok(s.clone()),
         other => Err(StsError::ClaimType {
@@ -1224,6 +1237,7 @@ fn read_claims(claims: Map<String, Value>) -> Result<Claims, StsError> {
         iat: timestamp(&claims, "iat")?,
         all: Arc::new(claims),
         header: Map::new(),
+        signing_input_len,
     })
 }
 
