@@ -64,14 +64,12 @@ impl Pattern {
 
     /// Reports whether `text` matches, comparing characters exactly.
     pub(crate) fn matches(&self, text: &str) -> bool {
-        let text: Vec<char> = text.chars().collect();
-        matches_tokens(&self.tokens, &text, |a, b| a == b)
+        matches_tokens(&self.tokens, text, |a, b| a == b)
     }
 
     /// Reports whether `text` matches, ignoring letter case.
     pub(crate) fn matches_ignore_case(&self, text: &str) -> bool {
-        let text: Vec<char> = text.chars().collect();
-        matches_tokens(&self.tokens, &text, chars_eq_ignore_case)
+        matches_tokens(&self.tokens, text, chars_eq_ignore_case)
     }
 }
 
@@ -83,6 +81,15 @@ pub(crate) fn matches(pattern: &str, text: &str) -> bool {
 
 /// Reports whether `text` matches `pattern`, ignoring letter case.
 pub(crate) fn matches_ignore_case(pattern: &str, text: &str) -> bool {
+    // Most action patterns name one action outright; comparing them needs
+    // no parsed pattern.
+    if !has_wildcard(pattern) {
+        return pattern.chars().count() == text.chars().count()
+            && pattern
+                .chars()
+                .zip(text.chars())
+                .all(|(a, b)| chars_eq_ignore_case(a, b));
+    }
     Pattern::parse(pattern).matches_ignore_case(text)
 }
 
@@ -96,13 +103,16 @@ fn chars_eq_ignore_case(a: char, b: char) -> bool {
     a == b || a.to_lowercase().eq(b.to_lowercase())
 }
 
-fn matches_tokens(pattern: &[Token], text: &[char], eq: impl Fn(char, char) -> bool) -> bool {
+/// Matches character by character, with `t` a byte offset into `text` that
+/// always lies on a character boundary, so no copy of the text is needed.
+fn matches_tokens(pattern: &[Token], text: &str, eq: impl Fn(char, char) -> bool) -> bool {
+    let next_char = |at: usize| text[at..].chars().next();
     let (mut p, mut t) = (0, 0);
     // Position of the last `*` seen and the text position it was tried at,
     // so a mismatch can retry with the star absorbing one more character.
     let mut star: Option<(usize, usize)> = None;
 
-    while t < text.len() {
+    while let Some(current) = next_char(t) {
         let token = pattern.get(p).copied();
         if token == Some(Token::Star) {
             star = Some((p, t));
@@ -112,16 +122,18 @@ fn matches_tokens(pattern: &[Token], text: &[char], eq: impl Fn(char, char) -> b
 
         let single = match token {
             Some(Token::One) => true,
-            Some(Token::Char(c)) => eq(c, text[t]),
+            Some(Token::Char(c)) => eq(c, current),
             _ => false,
         };
         if single {
             p += 1;
-            t += 1;
+            t += current.len_utf8();
         } else if let Some((star_p, star_t)) = star {
+            // The star absorbs the character at its text position.
+            let absorbed = next_char(star_t).map_or(1, char::len_utf8);
             p = star_p + 1;
-            t = star_t + 1;
-            star = Some((star_p, star_t + 1));
+            t = star_t + absorbed;
+            star = Some((star_p, t));
         } else {
             return false;
         }
@@ -168,6 +180,19 @@ mod tests {
             "system:serviceaccount:*:app",
             "system:serviceaccount:ns:app"
         ));
+    }
+
+    #[test]
+    fn backtracking_steps_over_multibyte_chars() {
+        assert!(matches("*é", "aéé"));
+        assert!(matches("a*ü?", "aßüüx"));
+        assert!(matches("*ü?", "üü"));
+        assert!(!matches("*ü?", "ü"));
+        assert!(matches("?*?", "日本"));
+        assert!(!matches("?*?", "日"));
+        assert!(matches_ignore_case("*É", "aé"));
+        assert!(matches_ignore_case("ÄB", "äb"));
+        assert!(!matches_ignore_case("ÄB", "äbc"));
     }
 
     #[test]
