@@ -123,31 +123,12 @@ impl Params {
     }
 }
 
-fn form_urlencoded_pairs(raw: &[u8]) -> Vec<(String, String)> {
-    // serde_urlencoded decodes into owned pairs and applies `+` as space,
-    // which is what SDK form bodies rely on.
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(raw).unwrap_or_else(|_| {
-        // Non-UTF-8 input: decode lossily pair by pair rather than drop the
-        // whole request, so the caller still gets a parameter-level error.
-        raw.split(|b| *b == b'&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let mut parts = pair.splitn(2, |b| *b == b'=');
-                let name = lossy_decode(parts.next().unwrap_or_default());
-                let value = lossy_decode(parts.next().unwrap_or_default());
-                (name, value)
-            })
-            .collect()
-    })
-}
-
-fn lossy_decode(raw: &[u8]) -> String {
-    let spaced: Vec<u8> = raw
-        .iter()
-        .map(|b| if *b == b'+' { b' ' } else { *b })
-        .collect();
-    let decoded: Vec<u8> = percent_encoding::percent_decode(&spaced).collect();
-    String::from_utf8_lossy(&decoded).into_owned()
+/// Splits a form body into owned pairs: `+` becomes a space, as SDK form
+/// bodies rely on, and bytes that are not UTF-8 after percent-decoding
+/// become U+FFFD, so the caller still gets a parameter-level error rather
+/// than a dropped request.
+fn form_urlencoded_pairs(raw: &[u8]) -> impl Iterator<Item = (String, String)> {
+    form_urlencoded::parse(raw).map(|(name, value)| (name.into_owned(), value.into_owned()))
 }
 
 #[cfg(test)]
@@ -182,5 +163,14 @@ mod tests {
     #[test]
     fn plus_decodes_to_space() {
         assert_eq!(Params::decode(b"A=a+b%2B").get("A"), Some("a b+"));
+    }
+
+    #[test]
+    fn invalid_utf8_decodes_to_replacement() {
+        let params = Params::decode(b"A=%FFx&B\xfe=1&&C");
+        assert_eq!(params.get("A"), Some("\u{FFFD}x"));
+        assert_eq!(params.get("B\u{FFFD}"), Some("1"));
+        assert_eq!(params.get("C"), Some(""));
+        assert_eq!(params.len(), 3);
     }
 }
