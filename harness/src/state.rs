@@ -134,11 +134,19 @@ impl AppState {
 
     /// Records an STS decision, dropping the oldest beyond the history size.
     pub fn record(&self, decision: Arc<Decision>) {
-        let mut decisions = self.decisions();
-        if decisions.len() == DECISION_HISTORY {
-            decisions.pop_front();
-        }
-        decisions.push_back(decision);
+        let evicted = {
+            let mut decisions = self.decisions();
+            let evicted = if decisions.len() == DECISION_HISTORY {
+                decisions.pop_front()
+            } else {
+                None
+            };
+            decisions.push_back(decision);
+            evicted
+        };
+        // The last reference frees the whole record, so it is dropped
+        // outside the lock.
+        drop(evicted);
     }
 
     /// The recorded decisions, oldest first.

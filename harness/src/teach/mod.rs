@@ -136,17 +136,22 @@ impl Feed {
 
     /// Records an event, numbering it, and sends it to subscribers.
     pub fn push(&self, mut event: RequestEvent) -> Arc<RequestEvent> {
-        let event = {
+        let (event, evicted) = {
             let mut guard = self.lock();
             guard.0 += 1;
             event.serial = guard.0;
             let event = Arc::new(event);
-            if guard.1.len() == REQUEST_HISTORY {
-                guard.1.pop_front();
-            }
+            let evicted = if guard.1.len() == REQUEST_HISTORY {
+                guard.1.pop_front()
+            } else {
+                None
+            };
             guard.1.push_back(event.clone());
-            event
+            (event, evicted)
         };
+        // Freeing an evicted event can free a whole decision record, a few
+        // hundred allocations, so it happens after the lock is released.
+        drop(evicted);
         // No open page is not an error: the event stays in the history.
         let _ = self.live.send(Live {
             event: event.clone(),
