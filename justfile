@@ -45,6 +45,8 @@ bench:
 bench-load:
     bash bench/load.sh
 
-# The harness beside moto server: same calls, same token, alternating runs.
+# The harness beside moto server and LocalStack (which needs python3.13):
+# same calls, same token, runs in rotating order. PEERS=moto leaves
+# LocalStack out.
 bench-peers:
     bash bench/peers.sh
