@@ -182,30 +182,18 @@ async fn fetch_pod(
                 .to_string(),
         );
     }
-    let response = client
-        .get(&url)
-        .send()
-        .await
-        .map_err(|source| ExecError::Unreachable {
-            url: url.clone(),
-            source,
-        })?;
-    let status = response.status();
+    let Reply {
+        status,
+        headers,
+        body,
+    } = exchange(client.get(&url), &url, reqwest::Response::text).await?;
     let header = |name: &str| {
-        response
-            .headers()
+        headers
             .get(name)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
     };
     let (cluster, imds_path) = (header(CLUSTER_HEADER), header(IMDS_PATH_HEADER));
-    let body = response
-        .text()
-        .await
-        .map_err(|source| ExecError::Unreachable {
-            url: url.clone(),
-            source,
-        })?;
     if !status.is_success() {
         let message = serde_json::from_str::<serde_json::Value>(&body)
             .ok()
@@ -226,6 +214,40 @@ async fn fetch_pod(
         pod,
         cluster,
         imds_path,
+    })
+}
+
+/// The status, headers and decoded body of a harness reply.
+struct Reply<T> {
+    status: reqwest::StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: T,
+}
+
+/// Sends `request` to the harness at `url` and decodes the reply's body
+/// with `decode` (`Response::text` or `Response::json`). A request that
+/// cannot be sent, and a body that cannot be read or decoded, are
+/// [`ExecError::Unreachable`] naming `url`.
+async fn exchange<T, F>(
+    request: reqwest::RequestBuilder,
+    url: &str,
+    decode: impl FnOnce(reqwest::Response) -> F,
+) -> Result<Reply<T>, ExecError>
+where
+    F: Future<Output = reqwest::Result<T>>,
+{
+    let unreachable = |source| ExecError::Unreachable {
+        url: url.to_owned(),
+        source,
+    };
+    let response = request.send().await.map_err(unreachable)?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = decode(response).await.map_err(unreachable)?;
+    Ok(Reply {
+        status,
+        headers,
+        body,
     })
 }
 
@@ -471,25 +493,12 @@ impl Minter {
             "expires_in": mount.lifetime_seconds,
             "pod": self.pod,
         });
-        let response = self
-            .client
-            .post(&url)
-            .json(&body)
-            .send()
-            .await
-            .map_err(|source| ExecError::Unreachable {
-                url: url.clone(),
-                source,
-            })?;
-        let status = response.status();
-        let reply: serde_json::Value =
-            response
-                .json()
-                .await
-                .map_err(|source| ExecError::Unreachable {
-                    url: url.clone(),
-                    source,
-                })?;
+        let request = self.client.post(&url).json(&body);
+        let Reply {
+            status,
+            body: reply,
+            ..
+        } = exchange(request, &url, reqwest::Response::json::<serde_json::Value>).await?;
         match (status.is_success(), reply["token"].as_str()) {
             (true, Some(token)) => Ok(token.to_owned()),
             _ => Err(ExecError::Harness(format!(
@@ -586,6 +595,165 @@ mod tests {
         for bad in ["my-pod", "/my-pod", "default/", "a/b/c"] {
             assert!(split_pod(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Serves `reply`, a whole HTTP/1.1 response, to every connection on a
+    /// loopback port and returns the endpoint.
+    async fn canned_harness(reply: &'static str) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut tcp, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    // The whole request is read first, because closing a
+                    // connection with unread bytes resets it and the client
+                    // may lose the reply.
+                    let mut request = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        let n = tcp.read(&mut chunk).await.unwrap_or(0);
+                        if n == 0 {
+                            break;
+                        }
+                        request.extend_from_slice(&chunk[..n]);
+                        let text = String::from_utf8_lossy(&request).to_ascii_lowercase();
+                        let Some(head_end) = text.find("\r\n\r\n") else {
+                            continue;
+                        };
+                        let length: usize = text[..head_end]
+                            .lines()
+                            .find_map(|line| line.strip_prefix("content-length:"))
+                            .and_then(|value| value.trim().parse().ok())
+                            .unwrap_or(0);
+                        if request.len() >= head_end + 4 + length {
+                            break;
+                        }
+                    }
+                    let _ = tcp.write_all(reply.as_bytes()).await;
+                    let _ = tcp.shutdown().await;
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    /// Returns an endpoint on a loopback port that nothing listens on.
+    async fn closed_endpoint() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        format!("http://{addr}")
+    }
+
+    async fn fetch_pod_error(endpoint: &str) -> String {
+        let options = ExecOptions {
+            endpoint: endpoint.to_owned(),
+            pod: "default/p".to_owned(),
+            container: None,
+            cluster: None,
+            command: Vec::new(),
+        };
+        fetch_pod(&reqwest::Client::new(), &options, "default", "p")
+            .await
+            .unwrap_err()
+            .to_string()
+    }
+
+    async fn mint_error(endpoint: &str) -> String {
+        let minter = Minter {
+            client: reqwest::Client::new(),
+            endpoint: endpoint.to_owned(),
+            cluster: "demo".to_owned(),
+            namespace: "default".to_owned(),
+            service_account: "app".to_owned(),
+            pod: "p".to_owned(),
+        };
+        let mount = TokenMount {
+            mount_path: "/var/run/secrets/eks.amazonaws.com/serviceaccount".to_owned(),
+            file: "token".to_owned(),
+            audience: "sts.amazonaws.com".to_owned(),
+            lifetime_seconds: 3600,
+        };
+        minter.mint(&mount).await.unwrap_err().to_string()
+    }
+
+    #[tokio::test]
+    async fn pod_request_errors() {
+        let endpoint = canned_harness(
+            "HTTP/1.1 404 Not Found\r\ncontent-type: application/json\r\ncontent-length: 23\r\nconnection: close\r\n\r\n{\"message\":\"not found\"}",
+        )
+        .await;
+        assert_eq!(fetch_pod_error(&endpoint).await, "not found");
+
+        let endpoint = canned_harness(
+            "HTTP/1.1 502 Bad Gateway\r\ncontent-type: text/plain\r\ncontent-length: 8\r\nconnection: close\r\n\r\nupstream",
+        )
+        .await;
+        assert_eq!(fetch_pod_error(&endpoint).await, "upstream");
+
+        let endpoint = canned_harness(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+        )
+        .await;
+        assert_eq!(
+            fetch_pod_error(&endpoint).await,
+            format!(
+                "{endpoint}/_harness/kube/pods/default/p did not name the pod's cluster; is the harness at {endpoint} an oidc-sts-harness of this version?"
+            )
+        );
+
+        let endpoint = closed_endpoint().await;
+        let error = fetch_pod_error(&endpoint).await;
+        assert!(
+            error.starts_with(&format!(
+                "cannot reach the harness at {endpoint}/_harness/kube/pods/default/p: error sending request"
+            )),
+            "{error}"
+        );
+    }
+
+    #[tokio::test]
+    async fn token_request_errors() {
+        let endpoint = canned_harness(
+            "HTTP/1.1 403 Forbidden\r\ncontent-type: application/json\r\ncontent-length: 20\r\nconnection: close\r\n\r\n{\"message\":\"denied\"}",
+        )
+        .await;
+        assert_eq!(
+            mint_error(&endpoint).await,
+            "the harness rejected the token request (403 Forbidden): denied"
+        );
+
+        let endpoint = canned_harness(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}",
+        )
+        .await;
+        assert_eq!(
+            mint_error(&endpoint).await,
+            "the harness rejected the token request (200 OK): no message"
+        );
+
+        let endpoint = canned_harness(
+            "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 8\r\nconnection: close\r\n\r\nnot json",
+        )
+        .await;
+        let url = format!("{endpoint}/_harness/token");
+        assert_eq!(
+            mint_error(&endpoint).await,
+            format!(
+                "cannot reach the harness at {url}: error decoding response body for url ({url})"
+            )
+        );
+
+        let endpoint = closed_endpoint().await;
+        let error = mint_error(&endpoint).await;
+        assert!(
+            error.starts_with(&format!(
+                "cannot reach the harness at {endpoint}/_harness/token: error sending request"
+            )),
+            "{error}"
+        );
     }
 
     #[test]

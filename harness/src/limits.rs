@@ -11,7 +11,9 @@
 //! itself, so that such a request gets an error in AWS's XML shape. Later
 //! requests on a kept-alive connection are checked by the handler up to
 //! hyper's own ceilings (64 KiB of request line, [`HYPER_BUFFER_BYTES`] of
-//! head), which lie above the harness's limits.
+//! head), which lie above the harness's limits. The accept loop and the
+//! graceful shutdown are shared with the HTTPS listener, in the `listener`
+//! module.
 
 use std::future::Future;
 use std::io;
@@ -25,15 +27,13 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use axum::http::{Request, StatusCode};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tower_service::Service as _;
 
 use crate::aws::{AwsError, Params, Service};
+use crate::listener::Transport;
 use crate::state::AppState;
 
 /// Longest request line (method, path with query string, version), in
@@ -73,11 +73,6 @@ impl Default for Limits {
         }
     }
 }
-
-/// Time open connections get to finish their requests after shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-/// Pause after an accept error that is not about a single connection.
-const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_secs(1);
 
 /// The message of every invented query-shape error, after AWS's
 /// description of `InvalidQueryParameter`, with the detail after it.
@@ -183,52 +178,37 @@ pub async fn serve_plain(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    let local_addr = listener.local_addr()?;
     let limits = state.options().limits;
     let builder = connection_builder(&limits);
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = &mut shutdown => break,
-        };
-        let (tcp, peer) = match accepted {
-            Ok(connection) => connection,
-            Err(error) if is_connection_error(&error) => continue,
-            Err(error) => {
-                tracing::error!(%local_addr, %error, "accept failed, retrying in 1 s");
-                tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
-                continue;
-            }
-        };
-        let builder = builder.clone();
-        let app = app.clone();
-        let state = state.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let Some(stream) = first_head(tcp, &state, &limits, peer).await else {
-                return;
-            };
-            let service = service_fn(move |mut request: Request<Incoming>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
-                let mut router = app.clone();
-                router.call(request)
-            });
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            if let Err(error) = watcher.watch(connection.into_owned()).await {
-                tracing::debug!(%peer, %error, "HTTP connection ended with an error");
-            }
-        });
+    let transport = PlainHttp { state, limits };
+    crate::listener::serve(listener, transport, builder, app, shutdown).await
+}
+
+/// Plain HTTP for the shared accept loop: each connection's first request
+/// head is read and checked before hyper gets the connection.
+#[derive(Clone)]
+struct PlainHttp {
+    state: Arc<AppState>,
+    limits: Limits,
+}
+
+impl Transport for PlainHttp {
+    type Stream = Prefixed;
+
+    const PROTOCOL: &'static str = "HTTP";
+
+    fn open(
+        &self,
+        tcp: TcpStream,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Option<Prefixed>> + Send {
+        first_head(tcp, &self.state, &self.limits, peer)
     }
-    drop(listener);
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!(%local_addr, "HTTP connections still open after the shutdown grace period");
+
+    fn prepare(mut request: Request<Incoming>, peer: SocketAddr) -> Request<Incoming> {
+        request.extensions_mut().insert(ConnectInfo(peer));
+        request
     }
-    Ok(())
 }
 
 /// Reads the first request head of a connection. Returns the stream with
@@ -351,14 +331,6 @@ async fn linger(tcp: &mut TcpStream) {
 /// How long and how much [`linger`] reads at most.
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 1024 * 1024;
-
-fn is_connection_error(error: &io::Error) -> bool {
-    use io::ErrorKind;
-    matches!(
-        error.kind(),
-        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
-    )
-}
 
 /// A TCP stream with bytes already read put back in front of it.
 struct Prefixed {

@@ -401,6 +401,8 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 let now = oidc_sts_harness::clock::Clock::now(clock.as_ref());
                 world.add_cluster(&spec, now).map_err(anyhow::Error::msg)?;
             }
+            // Only the clusters added above get a node role, because a
+            // restored world's node roles are as saved, deleted ones included.
             world.create_node_roles(oidc_sts_harness::clock::Clock::now(clock.as_ref()));
             let options = ServerOptions {
                 remote: remote_config(&args, seed).await?,

@@ -305,7 +305,9 @@ fn save_role(role: &Role) -> SavedRole {
 }
 
 /// Rebuilds a world from its saved form: issuers in their original order
-/// (so each gets its keys back), then accounts, providers and roles.
+/// (so each gets its keys back), then accounts, providers and roles. The
+/// saved roles are the node roles as they were, so the restored clusters
+/// count as having theirs and [`World::create_node_roles`] skips them.
 pub fn restore(saved: &SavedWorld) -> Result<World, String> {
     let mut world = World::new(saved.seed, &saved.default_account);
     for account in &saved.accounts {
@@ -404,6 +406,7 @@ pub fn restore(saved: &SavedWorld) -> Result<World, String> {
         }
     }
     world.set_role_serial(saved.role_serial);
+    world.mark_node_roles_created();
     Ok(world)
 }
 

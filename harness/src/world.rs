@@ -398,6 +398,11 @@ pub struct World {
     faults: HashMap<String, IssuerFaults>,
     role_serial: u64,
     history: Vec<IssuerRecord>,
+    /// Position in `clusters` of the first cluster whose node role is still
+    /// to be created. Earlier clusters got theirs from
+    /// [`World::create_node_roles`], or came from a state file that contains
+    /// their node roles as the user left them.
+    first_pending_node_role: usize,
 }
 
 impl World {
@@ -416,6 +421,7 @@ impl World {
             faults: HashMap::new(),
             role_serial: 0,
             history: Vec::new(),
+            first_pending_node_role: 0,
         };
         world.account_mut(default_account);
         world
@@ -511,16 +517,17 @@ impl World {
         Ok(self.clusters.last().expect("a cluster was just pushed"))
     }
 
-    /// Creates each cluster's node role that its account lacks, with an EC2
-    /// trust policy. Callers run it after the world's own IAM calls, so a
-    /// scenario can define the node role itself (its own trust policy or
-    /// tags) without a clash.
+    /// Creates the node role of each cluster added since the last call that
+    /// its account lacks, with an EC2 trust policy. Callers run it after the
+    /// world's own IAM calls, so a scenario can define the node role itself
+    /// (its own trust policy or tags) without a clash. Each cluster's node
+    /// role is created once, so one deleted through IAM stays deleted.
     pub fn create_node_roles(&mut self, now: OffsetDateTime) {
-        let wanted: Vec<(String, String)> = self
-            .clusters
+        let wanted: Vec<(String, String)> = self.clusters[self.first_pending_node_role..]
             .iter()
             .map(|c| (c.account.clone(), c.node_role.clone()))
             .collect();
+        self.first_pending_node_role = self.clusters.len();
         for (account, name) in wanted {
             if self
                 .account(&account)
@@ -551,6 +558,13 @@ impl World {
             };
             account.roles.insert(name.to_ascii_lowercase(), role);
         }
+    }
+
+    /// Marks the node roles of every cluster so far as created, for a world
+    /// restored from a state file. The file's roles already include the node
+    /// roles, except those a user deleted, and those must stay deleted.
+    pub fn mark_node_roles_created(&mut self) {
+        self.first_pending_node_role = self.clusters.len();
     }
 
     /// Adds an issuer that belongs to no cluster (a CI system's, or a
@@ -816,6 +830,32 @@ mod tests {
         assert_eq!(rest, "/keys");
         assert!(issuer.url().ends_with("C891F985BAF5A4C1C7ABBA6A00DFD39E"));
         assert!(world.issuer_for_request(host, "/id/OTHER/keys").is_none());
+    }
+
+    #[test]
+    fn node_roles_are_created_once() {
+        let mut world = World::new(5, DEFAULT_ACCOUNT);
+        let now = OffsetDateTime::UNIX_EPOCH;
+        world
+            .add_cluster(&ClusterSpec::parse("demo").unwrap(), now)
+            .unwrap();
+        world.create_node_roles(now);
+        let deleted = world
+            .account_mut(DEFAULT_ACCOUNT)
+            .roles
+            .remove(&DEFAULT_NODE_ROLE.to_ascii_lowercase());
+        assert!(deleted.is_some(), "the first call creates the node role");
+
+        let mut other = ClusterSpec::parse("other").unwrap();
+        other.node_role = Some("other-nodes".to_owned());
+        world.add_cluster(&other, now).unwrap();
+        world.create_node_roles(now);
+        let account = world.account(DEFAULT_ACCOUNT).unwrap();
+        assert!(account.role("other-nodes").is_some());
+        assert!(
+            account.role(DEFAULT_NODE_ROLE).is_none(),
+            "a deleted node role came back"
+        );
     }
 
     #[test]

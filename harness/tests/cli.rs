@@ -670,7 +670,9 @@ fn kube_commands_need_a_cluster_among_several() {
     ]);
     assert_eq!(code, 2);
     assert!(
-        stderr.contains("name a cluster with --cluster; the harness serves: blue, green"),
+        stderr.contains(
+            "(400): name a cluster with --cluster or ?cluster=NAME; the harness serves: blue, green"
+        ),
         "{stderr}"
     );
     let (code, _, stderr) = kube_command(&[
@@ -685,6 +687,30 @@ fn kube_commands_need_a_cluster_among_several() {
     assert_eq!(code, 1);
     assert!(
         stderr.contains("Error from server (NotFound): deployments.apps \"web\" not found"),
+        "{stderr}"
+    );
+
+    // The pod route picks its cluster the same way.
+    let (code, _, stderr) = kube_command(&["pod", "show", "--endpoint", &endpoint, "default/p"]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains(
+            "(400): name a cluster with --cluster or ?cluster=NAME; the harness serves: blue, green"
+        ),
+        "{stderr}"
+    );
+    let (code, _, stderr) = kube_command(&[
+        "pod",
+        "show",
+        "--endpoint",
+        &endpoint,
+        "--cluster",
+        "nope",
+        "default/p",
+    ]);
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("(404): cluster \"nope\" not found; the harness serves: blue, green"),
         "{stderr}"
     );
 }

@@ -1,8 +1,9 @@
 //! `serve --state FILE` and `serve`'s address checks, with the real binary:
 //! a server killed with SIGKILL in the middle of a stream of creates comes
-//! back with every create it acknowledged; broken, newer and conflicting
-//! state files are refused with the file named; addresses beyond loopback
-//! need `--allow-non-loopback`.
+//! back with every create it acknowledged; a node role deleted through IAM
+//! stays deleted; broken, newer and conflicting state files are refused
+//! with the file named; addresses beyond loopback need
+//! `--allow-non-loopback`.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -346,6 +347,38 @@ fn state_file_wins_and_clusters_and_scenarios_follow_the_rules() {
     assert!(
         role.contains("NoSuchEntity"),
         "the old world is gone: {role}"
+    );
+}
+
+#[test]
+fn deleted_node_role_stays_deleted() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = dir.path().join("world.json");
+    let get_node_role = "Action=GetRole&Version=2010-05-08&RoleName=AmazonEKSNodeRole";
+    let served = Served::start(&["--state", path(&file), "--cluster", CLUSTER]);
+    let (status, body) = iam(&served.addr, get_node_role).expect("the server answers");
+    assert_eq!(status, 200, "a new cluster gets its node role: {body}");
+    let (status, body) = iam(
+        &served.addr,
+        "Action=DeleteRole&Version=2010-05-08&RoleName=AmazonEKSNodeRole",
+    )
+    .expect("the server answers");
+    assert_eq!(status, 200, "{body}");
+    drop(served);
+
+    // The same --cluster again: the saved cluster and its roles win.
+    let served = Served::start(&["--state", path(&file), "--cluster", CLUSTER]);
+    let (status, body) = iam(&served.addr, get_node_role).expect("the server answers");
+    assert_eq!(status, 404, "the deleted node role came back: {body}");
+    assert!(body.contains("NoSuchEntity"), "{body}");
+    drop(served);
+
+    // A cluster the file lacks gets its node role, as on a fresh start.
+    let served = Served::start(&["--state", path(&file), "--cluster", "other@eu-west-1"]);
+    let (status, body) = iam(&served.addr, get_node_role).expect("the server answers");
+    assert_eq!(
+        status, 200,
+        "the added cluster's node role is missing: {body}"
     );
 }
 

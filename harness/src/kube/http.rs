@@ -11,7 +11,8 @@
 //! Each change answers `{"lines": [...], "warnings": [...], "errors": [...]}`
 //! with kubectl's lines; the status is 200 when every object changed, else
 //! the API server's status of the first error. `cluster` may be left out
-//! when the world has one cluster.
+//! when the world has one cluster. [`select_cluster`] sets the status when
+//! it is unknown or missing.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use super::store::{Admission, Applied, KubeError};
 use super::{Kind, Manifest, parse_yaml};
 use crate::server::{MAX_BODY_BYTES, harness_error, json_response};
 use crate::state::AppState;
-use crate::world::World;
+use crate::world::{Cluster, World};
 
 /// Path prefix of these routes.
 pub const PREFIX: &str = "/_harness/kube/";
@@ -129,29 +130,57 @@ fn invalid_manifest(message: &str) -> Response {
     )
 }
 
-/// Picks the cluster a request names, or the only one.
-pub fn select_cluster(world: &World, requested: Option<&str>) -> Result<String, String> {
-    let names: Vec<&str> = world.clusters().iter().map(|c| c.name.as_str()).collect();
-    match requested {
-        Some(name) if names.contains(&name) => Ok(name.to_owned()),
-        Some(name) => Err(format!(
-            "cluster {name:?} not found; the harness serves: {}",
-            listing(&names)
-        )),
-        None => match names.as_slice() {
-            [only] => Ok((*only).to_owned()),
-            _ => Err(format!(
-                "name a cluster with --cluster; the harness serves: {}",
-                listing(&names)
-            )),
-        },
+/// A failure to select the cluster of a request under [`PREFIX`], with
+/// the status and message of the reply.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct ClusterNotSelected {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+/// Picks the cluster a request names, or the only one. A named cluster
+/// that does not exist, or a world without clusters, is 404 Not Found.
+/// Several clusters and none named is 400 Bad Request, because the request
+/// lacks the `cluster` that this world requires.
+pub fn select_cluster<'w>(
+    world: &'w World,
+    requested: Option<&str>,
+) -> Result<&'w Cluster, ClusterNotSelected> {
+    let clusters = world.clusters();
+    if let Some(name) = requested {
+        return clusters
+            .iter()
+            .find(|c| c.name == name)
+            .ok_or_else(|| ClusterNotSelected {
+                status: StatusCode::NOT_FOUND,
+                message: format!(
+                    "cluster {name:?} not found; the harness serves: {}",
+                    listing(clusters)
+                ),
+            });
+    }
+    match clusters {
+        [only] => Ok(only),
+        [] => Err(ClusterNotSelected {
+            status: StatusCode::NOT_FOUND,
+            message: format!("the harness serves {}", listing(clusters)),
+        }),
+        _ => Err(ClusterNotSelected {
+            status: StatusCode::BAD_REQUEST,
+            message: format!(
+                "name a cluster with --cluster or ?cluster=NAME; the harness serves: {}",
+                listing(clusters)
+            ),
+        }),
     }
 }
 
-fn listing(names: &[&str]) -> String {
-    if names.is_empty() {
+fn listing(clusters: &[Cluster]) -> String {
+    if clusters.is_empty() {
         "no clusters (start serve with --cluster NAME)".to_owned()
     } else {
+        let names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
         names.join(", ")
     }
 }
@@ -166,8 +195,8 @@ fn change(
     let now = state.now();
     let mut world = state.write();
     let name = match select_cluster(&world, cluster) {
-        Ok(name) => name,
-        Err(message) => return harness_error(StatusCode::NOT_FOUND, &message),
+        Ok(selected) => selected.name.clone(),
+        Err(error) => return harness_error(error.status, &error.message),
     };
     let Some(results) = super::with_cluster(&mut world, &name, now, act) else {
         return harness_error(
@@ -220,4 +249,55 @@ fn render(results: Vec<Result<Applied, KubeError>>) -> Response {
         body["message"] = message;
     }
     json_response(status, body.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::{ClusterSpec, DEFAULT_ACCOUNT};
+
+    fn world_of(names: &[&str]) -> World {
+        let mut world = World::new(1, DEFAULT_ACCOUNT);
+        for name in names {
+            let spec = ClusterSpec::parse(name).unwrap();
+            world
+                .add_cluster(&spec, time::OffsetDateTime::UNIX_EPOCH)
+                .unwrap();
+        }
+        world
+    }
+
+    #[test]
+    fn select_cluster_by_name_or_the_only_one() {
+        let one = world_of(&["demo"]);
+        assert_eq!(select_cluster(&one, None).unwrap().name, "demo");
+        let two = world_of(&["blue", "green"]);
+        assert_eq!(select_cluster(&two, Some("green")).unwrap().name, "green");
+    }
+
+    #[test]
+    fn select_cluster_errors_carry_statuses() {
+        let two = world_of(&["blue", "green"]);
+        let unknown = select_cluster(&two, Some("nope")).unwrap_err();
+        assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            unknown.message,
+            "cluster \"nope\" not found; the harness serves: blue, green"
+        );
+        let unnamed = select_cluster(&two, None).unwrap_err();
+        assert_eq!(unnamed.status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            unnamed.message,
+            "name a cluster with --cluster or ?cluster=NAME; the harness serves: blue, green"
+        );
+        let none = world_of(&[]);
+        let empty = select_cluster(&none, None).unwrap_err();
+        assert_eq!(empty.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            empty.message,
+            "the harness serves no clusters (start serve with --cluster NAME)"
+        );
+        let named = select_cluster(&none, Some("demo")).unwrap_err();
+        assert_eq!(named.status, StatusCode::NOT_FOUND);
+    }
 }

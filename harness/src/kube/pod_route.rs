@@ -5,10 +5,10 @@
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 
+use super::http::select_cluster;
 use crate::aws::Params;
 use crate::server::{harness_error, json_response};
 use crate::state::AppState;
-use crate::world::{Cluster, World};
 
 /// Response header naming the cluster the pod was found in.
 pub const CLUSTER_HEADER: &str = "x-oidc-sts-harness-cluster";
@@ -31,9 +31,9 @@ pub fn respond(state: &AppState, rest: &str, query: Option<&str>) -> Response {
     };
     let params = Params::decode(query.unwrap_or_default().as_bytes());
     let world = state.read();
-    let cluster = match choose_cluster(&world, params.get("cluster")) {
+    let cluster = match select_cluster(&world, params.get("cluster")) {
         Ok(cluster) => cluster,
-        Err((status, message)) => return harness_error(status, &message),
+        Err(error) => return harness_error(error.status, &error.message),
     };
     let Some(pod) = cluster.kube.pod(namespace, name) else {
         let pods: Vec<String> = cluster
@@ -71,35 +71,4 @@ pub fn respond(state: &AppState, rest: &str, query: Option<&str>) -> Response {
         }
     }
     response
-}
-
-/// The named cluster, or the only one.
-fn choose_cluster<'w>(
-    world: &'w World,
-    name: Option<&str>,
-) -> Result<&'w Cluster, (StatusCode, String)> {
-    let names: Vec<&str> = world.clusters().iter().map(|c| c.name.as_str()).collect();
-    match (name, world.clusters()) {
-        (Some(name), clusters) => clusters.iter().find(|c| c.name == name).ok_or_else(|| {
-            (
-                StatusCode::NOT_FOUND,
-                format!(
-                    "cluster {name:?} not found; the harness serves: {}",
-                    names.join(", ")
-                ),
-            )
-        }),
-        (None, [only]) => Ok(only),
-        (None, []) => Err((
-            StatusCode::NOT_FOUND,
-            "the harness serves no cluster, so it has no pods".to_owned(),
-        )),
-        (None, _) => Err((
-            StatusCode::BAD_REQUEST,
-            format!(
-                "the harness serves several clusters ({}); add ?cluster=NAME",
-                names.join(", ")
-            ),
-        )),
-    }
 }

@@ -1,11 +1,13 @@
 //! HTTPS listener that serves an axum [`Router`] over rustls.
 //!
-//! `axum::serve` only accepts plain TCP, so this loop accepts TCP, performs
-//! the TLS handshake with tokio-rustls and hands the stream to hyper-util's
-//! HTTP/1.1 + HTTP/2 connection builder. Two things that `axum::serve` would
-//! do are done here by hand: each request gets the peer address as
-//! [`ConnectInfo<SocketAddr>`], and HTTP/2 requests get a `Host` header from
-//! their `:authority`, so handlers see the same headers on both versions.
+//! `axum::serve` only accepts plain TCP, so this listener accepts TCP in the
+//! accept loop it shares with the plain-HTTP listener (the `listener`
+//! module), performs the TLS handshake with tokio-rustls and hands the
+//! stream to hyper-util's HTTP/1.1 + HTTP/2 connection builder. Two things
+//! that `axum::serve` would do are done here by hand: each request gets the
+//! peer address as [`ConnectInfo<SocketAddr>`], and HTTP/2 requests get a
+//! `Host` header from their `:authority`, so handlers see the same headers
+//! on both versions.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -17,24 +19,15 @@ use axum::extract::ConnectInfo;
 use axum::http::header::HOST;
 use axum::http::{HeaderValue, Request};
 use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::GracefulShutdown;
 use rustls::ServerConfig;
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::TlsAcceptor;
-use tower_service::Service;
+
+use crate::listener::Transport;
 
 /// Time a client has to finish the TLS handshake before the connection is
 /// dropped, so that idle sockets cannot pile up.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Time open connections get to finish their requests after shutdown.
-const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
-/// Pause after an accept error that is not about a single connection (for
-/// example too many open files), so the loop does not spin.
-const ACCEPT_ERROR_BACKOFF: Duration = Duration::from_secs(1);
 
 /// Serves `app` over TLS on `listener` until `shutdown` completes.
 ///
@@ -52,59 +45,44 @@ pub async fn serve_tls(
     app: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let local_addr = listener.local_addr()?;
-    let acceptor = TlsAcceptor::from(config);
+    let transport = Https(TlsAcceptor::from(config));
     let builder = crate::limits::connection_builder(&crate::limits::Limits::default());
-    let graceful = GracefulShutdown::new();
-    tokio::pin!(shutdown);
-    tracing::debug!(%local_addr, "TLS listener started");
+    crate::listener::serve(listener, transport, builder, app, shutdown).await
+}
 
-    loop {
-        let accepted = tokio::select! {
-            accepted = listener.accept() => accepted,
-            () = &mut shutdown => break,
-        };
-        let (tcp, peer) = match accepted {
-            Ok(connection) => connection,
-            Err(error) if is_connection_error(&error) => {
-                tracing::debug!(%local_addr, %error, "accept failed for one connection");
-                continue;
-            }
-            Err(error) => {
-                tracing::error!(%local_addr, %error, "accept failed, retrying in 1 s");
-                tokio::time::sleep(ACCEPT_ERROR_BACKOFF).await;
-                continue;
-            }
-        };
+/// HTTPS for the shared accept loop: each connection starts with a TLS
+/// handshake.
+#[derive(Clone)]
+struct Https(TlsAcceptor);
 
-        let acceptor = acceptor.clone();
-        let builder = builder.clone();
-        let app = app.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let Some(tls) = handshake(&acceptor, tcp, peer).await else {
-                return;
-            };
-            let service = service_fn(move |request: Request<Incoming>| {
-                let mut router = app.clone();
-                router.call(prepare_request(request, peer))
-            });
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(tls), service);
-            if let Err(error) = watcher.watch(connection.into_owned()).await {
-                tracing::debug!(%peer, %error, "HTTPS connection ended with an error");
-            }
-        });
+impl Transport for Https {
+    type Stream = tokio_rustls::server::TlsStream<TcpStream>;
+
+    const PROTOCOL: &'static str = "HTTPS";
+
+    fn open(
+        &self,
+        tcp: TcpStream,
+        peer: SocketAddr,
+    ) -> impl Future<Output = Option<Self::Stream>> + Send {
+        handshake(&self.0, tcp, peer)
     }
 
-    drop(listener);
-    tracing::debug!(%local_addr, open = graceful.count(), "TLS listener stopping");
-    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!(%local_addr, "HTTPS connections still open after the shutdown grace period");
+    fn prepare(request: Request<Incoming>, peer: SocketAddr) -> Request<Incoming> {
+        prepare_request(request, peer)
     }
-    Ok(())
+
+    fn log_started(local_addr: SocketAddr) {
+        tracing::debug!(%local_addr, "TLS listener started");
+    }
+
+    fn log_connection_error(local_addr: SocketAddr, error: &std::io::Error) {
+        tracing::debug!(%local_addr, %error, "accept failed for one connection");
+    }
+
+    fn log_stopping(local_addr: SocketAddr, open: usize) {
+        tracing::debug!(%local_addr, open, "TLS listener stopping");
+    }
 }
 
 async fn handshake(
@@ -141,14 +119,4 @@ fn prepare_request(mut request: Request<Incoming>, peer: SocketAddr) -> Request<
         }
     }
     request
-}
-
-/// Returns true for errors that concern one incoming connection only, after
-/// which accepting the next one can go on at once.
-fn is_connection_error(error: &std::io::Error) -> bool {
-    use std::io::ErrorKind;
-    matches!(
-        error.kind(),
-        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
-    )
 }
