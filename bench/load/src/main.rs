@@ -268,14 +268,7 @@ fn prepare(args: &RunArgs) -> Result<Prepared> {
             bail!("--call {} needs --token", args.call.name())
         }
         Call::StsValid => sts(&args.token),
-        Call::StsInvalid => {
-            // Change the last signature character: still base64url, no
-            // longer the issuer's signature.
-            let mut token = args.token.clone();
-            let last = token.pop().unwrap_or('A');
-            token.push(if last == 'A' { 'B' } else { 'A' });
-            sts(&token)
-        }
+        Call::StsInvalid => sts(&tampered_signature(&args.token)?),
         Call::ListProviders => query(
             args.target,
             "iam",
@@ -495,6 +488,21 @@ async fn send_once(target: SocketAddr, request: &Prepared) -> Result<(u16, Strin
     let status = response.status().as_u16();
     let body = response.into_body().collect().await?.to_bytes();
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// Changes one character in the middle of the token's signature, so the
+/// token still parses and fails only at the signature check. The last
+/// character would not do: it also carries padding bits that must be zero,
+/// and changing it can make the token invalid base64url instead.
+fn tampered_signature(token: &str) -> Result<String> {
+    let at = token.rfind('.').map_or(0, |dot| dot + 1) + 10;
+    let Some(original) = token.get(at..at + 1) else {
+        bail!("--token has no signature of 11 or more characters to change");
+    };
+    let replacement = if original == "A" { "B" } else { "A" };
+    let mut tampered = token.to_owned();
+    tampered.replace_range(at..at + 1, replacement);
+    Ok(tampered)
 }
 
 fn trust_policy(account: &str, issuer: &str) -> String {
