@@ -262,6 +262,23 @@ async fn duration_above_role_maximum() {
 }
 
 #[tokio::test]
+async fn control_characters_in_echoed_values() {
+    let harness = harness().await;
+    let token = token(&harness, TokenRequest::new("default", "app"));
+    // The message echoes the session name; the SDK's XML parser must still
+    // read the error, so the characters XML cannot carry arrive as U+FFFD.
+    let error = crate::assume(&harness, ROLE, &token, "ab\u{1}c\u{1b}d")
+        .await
+        .unwrap_err();
+    assert_eq!(error.status, 400);
+    assert_eq!(error.code, "ValidationError");
+    assert_eq!(
+        error.message,
+        r"1 validation error detected: Value 'ab�c�d' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\w+=,.@-]*"
+    );
+}
+
+#[tokio::test]
 async fn parameter_errors_use_model_messages() {
     let harness = harness().await;
     let token = token(&harness, TokenRequest::new("default", "app"));

@@ -4,6 +4,8 @@
 //! thin wrapper over `quick_xml::Writer` that opens, closes and fills
 //! elements keeps each response builder a flat list of fields.
 
+use std::borrow::Cow;
+
 use quick_xml::Writer;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 
@@ -45,9 +47,10 @@ impl XmlWriter {
     /// Writes `<name>value</name>`, escaping the value.
     pub fn text(&mut self, name: &str, value: &str) -> &mut Self {
         self.write(Event::Start(BytesStart::new(name)));
+        let value = xml_chars(value);
         // Only `<`, `>` and `&` are escaped, as AWS does: quotes and
         // apostrophes stay literal in messages such as `Value 'x' at …`.
-        let escaped = quick_xml::escape::partial_escape(value);
+        let escaped = quick_xml::escape::partial_escape(value.as_ref());
         self.write(Event::Text(BytesText::from_escaped(escaped)));
         self.write(Event::End(BytesEnd::new(name)));
         self
@@ -90,6 +93,25 @@ impl XmlWriter {
     }
 }
 
+/// Replaces the characters XML 1.0 cannot carry, even as a character
+/// reference (most C0 controls, U+FFFE and U+FFFF), with U+FFFD. Error
+/// messages echo request values, and a client's XML parser rejects the
+/// whole response at the first such character.
+fn xml_chars(value: &str) -> Cow<'_, str> {
+    let allowed = |c: char| {
+        matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
+    };
+    if value.chars().all(allowed) {
+        return Cow::Borrowed(value);
+    }
+    Cow::Owned(
+        value
+            .chars()
+            .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+            .collect(),
+    )
+}
+
 /// Writes the `ResponseMetadata` block and finishes a success document.
 pub fn finish_with_request_id(mut xml: XmlWriter, request_id: &str) -> String {
     xml.open("ResponseMetadata");
@@ -126,6 +148,16 @@ mod tests {
         let mut xml = XmlWriter::document("R", "urn:x");
         xml.text("A", "a<b&c");
         assert_eq!(xml.finish(), r#"<R xmlns="urn:x"><A>a&lt;b&amp;c</A></R>"#);
+    }
+
+    #[test]
+    fn characters_outside_xml_are_replaced() {
+        let mut xml = XmlWriter::document("R", "urn:x");
+        xml.text("A", "a\u{0}b\u{1}c\u{1b}d\u{FFFE}e\tf\ng\rh");
+        assert_eq!(
+            xml.finish(),
+            "<R xmlns=\"urn:x\"><A>a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e\tf\ng&#13;h</A></R>"
+        );
     }
 
     #[test]
