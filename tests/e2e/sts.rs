@@ -262,6 +262,57 @@ async fn duration_above_role_maximum() {
 }
 
 #[tokio::test]
+async fn policy_arn_lengths_as_sdks_send_them() {
+    let harness = harness().await;
+    provider_and_role(&harness, "app", SUBJECT).await;
+    let token = token(&harness, TokenRequest::new("default", "app"));
+    let send = |arns: Vec<&str>| {
+        let descriptors = arns
+            .into_iter()
+            .map(|arn| {
+                aws_sdk_sts::types::PolicyDescriptorType::builder()
+                    .arn(arn)
+                    .build()
+            })
+            .collect();
+        harness_e2e::sts_client(&harness)
+            .assume_role_with_web_identity()
+            .role_arn(ROLE)
+            .role_session_name("s1")
+            .web_identity_token(&token)
+            .set_policy_arns(Some(descriptors))
+            .send()
+    };
+    use aws_sdk_sts::error::ProvideErrorMetadata;
+
+    // The SDK sends PolicyArns.member.N.arn, so the second member is
+    // checked as policyArns.2.member.arn.
+    let short = send(vec!["arn:aws:iam::aws:policy/ReadOnlyAccess", "x"])
+        .await
+        .unwrap_err();
+    assert_eq!(short.code(), Some("ValidationError"));
+    assert_eq!(
+        short.message(),
+        Some(
+            "1 validation error detected: Value 'x' at 'policyArns.2.member.arn' failed to satisfy constraint: Member must have length greater than or equal to 20"
+        )
+    );
+
+    let long_arn = format!("arn:aws:iam::aws:policy/{}", "a".repeat(2048));
+    let long = send(vec![&long_arn]).await.unwrap_err();
+    assert_eq!(long.code(), Some("ValidationError"));
+    assert!(
+        long.message()
+            .is_some_and(|m| m.ends_with("Member must have length less than or equal to 2048")),
+        "{:?}",
+        long.message()
+    );
+
+    let fitting = send(vec!["arn:aws:iam::aws:policy/ReadOnlyAccess"]).await;
+    assert!(fitting.is_ok(), "{fitting:?}");
+}
+
+#[tokio::test]
 async fn control_characters_in_echoed_values() {
     let harness = harness().await;
     let token = token(&harness, TokenRequest::new("default", "app"));

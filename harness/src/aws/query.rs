@@ -60,21 +60,36 @@ impl Params {
     /// order, or `None` when the list was not sent at all. An empty list is
     /// sent as the bare `name=` parameter.
     pub fn list(&self, name: &str) -> Option<Vec<String>> {
+        let members = self.members(name, "");
+        if members.is_empty() {
+            return self.contains(name).then(Vec::new);
+        }
+        Some(members)
+    }
+
+    /// Returns `field` of each structure in the list `name`
+    /// (`name.member.1.field`, …) in index order, as SDKs send a list of
+    /// structures such as `PolicyArns.member.1.arn`; `None` when no member
+    /// has the field.
+    pub fn list_field(&self, name: &str, field: &str) -> Option<Vec<String>> {
+        let members = self.members(name, &format!(".{field}"));
+        (!members.is_empty()).then_some(members)
+    }
+
+    /// The values of `name.member.N` + `suffix`, in index order.
+    fn members(&self, name: &str, suffix: &str) -> Vec<String> {
         let prefix = format!("{name}.member.");
         let mut members: Vec<(u32, String)> = self
             .values
             .range(prefix.clone()..)
             .take_while(|(key, _)| key.starts_with(&prefix))
             .filter_map(|(key, value)| {
-                let index = key[prefix.len()..].parse::<u32>().ok()?;
-                Some((index, value.clone()))
+                let index = key[prefix.len()..].strip_suffix(suffix)?;
+                Some((index.parse::<u32>().ok()?, value.clone()))
             })
             .collect();
-        if members.is_empty() {
-            return self.contains(name).then(Vec::new);
-        }
         members.sort_by_key(|(index, _)| *index);
-        Some(members.into_iter().map(|(_, value)| value).collect())
+        members.into_iter().map(|(_, value)| value).collect()
     }
 
     /// Returns the `Tags.member.N.Key`/`Value` pairs in index order.
@@ -163,6 +178,19 @@ mod tests {
     #[test]
     fn plus_decodes_to_space() {
         assert_eq!(Params::decode(b"A=a+b%2B").get("A"), Some("a b+"));
+    }
+
+    #[test]
+    fn structure_list_fields_in_index_order() {
+        let params = Params::decode(
+            b"P.member.2.arn=b&P.member.1.arn=a&P.member.1.other=x&P.member.3=c&P.member.10.arn=j",
+        );
+        assert_eq!(
+            params.list_field("P", "arn"),
+            Some(vec!["a".into(), "b".into(), "j".into()])
+        );
+        assert_eq!(params.list_field("P", "missing"), None);
+        assert_eq!(params.list("P"), Some(vec!["c".into()]));
     }
 
     #[test]

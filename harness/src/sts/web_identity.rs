@@ -302,7 +302,7 @@ impl<'a> Run<'a> {
         if let Some(provider_id) = params.get("ProviderId") {
             violations.length("providerId", provider_id, 4, 2048);
         }
-        if let Some(policy_arns) = params.list("PolicyArns") {
+        if let Some(policy_arns) = params.list_field("PolicyArns", "arn") {
             for (index, arn) in policy_arns.iter().enumerate() {
                 let member = format!("policyArns.{}.member.arn", index + 1);
                 violations.length(&member, arn, MIN_ARN_LENGTH, MAX_ARN_LENGTH);
