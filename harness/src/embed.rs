@@ -4,7 +4,6 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -109,7 +108,7 @@ impl HarnessBuilder {
     /// Starts the server on a free loopback port.
     pub async fn start(self) -> std::io::Result<Harness> {
         let state = self.build_state().map_err(std::io::Error::other)?;
-        let listener = TcpListener::bind(self.listen).await?;
+        let listener = crate::listener::bind(self.listen)?;
         let addr = listener.local_addr()?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(crate::server::serve(listener, state.clone(), async {

@@ -26,8 +26,8 @@
 //! - [`tls`]: the HTTPS listener for issuers, its CA chain, thumbprints.
 //! - [`limits`]: request sizes, counts and slow-client timeouts, and the
 //!   plain-HTTP listener that enforces them.
-//! - `listener`: the accept loop and graceful shutdown that the plain-HTTP
-//!   and HTTPS listeners share.
+//! - [`listener`]: binding a listening socket, and the accept loop and
+//!   graceful shutdown that the plain-HTTP and HTTPS listeners share.
 //! - [`clock`], [`seed`]: the injected time and deterministic derivation.
 //! - [`Harness`]: start a server in-process, for other projects' tests.
 
@@ -41,7 +41,7 @@ pub mod iam;
 pub mod imds;
 pub mod kube;
 pub mod limits;
-mod listener;
+pub mod listener;
 pub mod oidc;
 pub mod persist;
 pub mod policy;

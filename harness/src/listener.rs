@@ -17,8 +17,15 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tower_service::Service as _;
+
+/// Connections the kernel queues for `accept`. tokio's `TcpListener::bind`
+/// asks for 128 (mio copies std's value), which a test suite opening a few
+/// hundred connections at once overflows, and each dropped connection
+/// attempt is retried only after a second. Linux caps the value at
+/// `net.core.somaxconn`.
+pub const LISTEN_BACKLOG: u32 = 1024;
 
 /// Time open connections get to finish their requests after shutdown.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
@@ -60,6 +67,20 @@ pub(crate) trait Transport: Clone + Send + Sync + 'static {
     /// Logs the end of the accept loop, with the number of connections
     /// still open. The default logs nothing.
     fn log_stopping(_local_addr: SocketAddr, _open: usize) {}
+}
+
+/// Binds a listening socket on `addr` with a backlog of
+/// [`LISTEN_BACKLOG`], reusing the address as tokio's `bind` does on Unix.
+pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    #[cfg(not(windows))]
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
 }
 
 /// Serves `app` on `listener` until `shutdown` completes, opening each
@@ -212,6 +233,28 @@ mod tests {
             reply.extend_from_slice(&chunk[..n]);
         }
         String::from_utf8_lossy(&reply).into_owned()
+    }
+
+    #[tokio::test]
+    async fn backlog_holds_hundreds_of_connects() {
+        let listener = bind(SocketAddr::from(([127, 0, 0, 1], 0))).unwrap();
+        let addr = listener.local_addr().unwrap();
+        // Nothing accepts, so every connection waits in the backlog. With
+        // tokio's default of 128 the rest would have their SYN dropped and
+        // retried a second later.
+        let connects: Vec<_> = (0..300)
+            .map(|_| {
+                tokio::spawn(tokio::time::timeout(
+                    Duration::from_millis(500),
+                    TcpStream::connect(addr),
+                ))
+            })
+            .collect();
+        for connect in connects {
+            let connected = connect.await.unwrap();
+            assert!(matches!(connected, Ok(Ok(_))), "{connected:?}");
+        }
+        drop(listener);
     }
 
     #[tokio::test]

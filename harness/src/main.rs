@@ -421,8 +421,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     for cluster in state.read().clusters() {
         tracing::info!(cluster = %cluster.name, issuer = %cluster.issuer.url(), "cluster ready");
     }
-    let listener = TcpListener::bind(args.listen)
-        .await
+    let listener = oidc_sts_harness::listener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, seed, "serving");
@@ -563,8 +562,7 @@ async fn start_tls(
         Arc::new(move |host: &str| hosts.read().hosts_issuer_on(host)),
     )
     .context("cannot configure TLS")?;
-    let listener = TcpListener::bind(addr)
-        .await
+    let listener = oidc_sts_harness::listener::bind(addr)
         .with_context(|| format!("cannot listen on {addr} for HTTPS"))?;
     let tls_addr = listener.local_addr()?;
     println!("listening on https://{tls_addr}");
@@ -666,8 +664,7 @@ async fn start_exec_server(
     tokio::task::JoinHandle<std::io::Result<()>>,
 )> {
     let state = scenario_state(path, None, ServerOptions::default()).await?;
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .await
+    let listener = oidc_sts_harness::listener::bind(SocketAddr::from(([127, 0, 0, 1], 0)))
         .context("cannot listen on a loopback port")?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
