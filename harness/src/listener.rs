@@ -21,8 +21,8 @@ use tokio::net::{TcpListener, TcpSocket, TcpStream};
 use tower_service::Service as _;
 
 /// Connections the kernel queues for `accept`. tokio's `TcpListener::bind`
-/// asks for 128 (mio copies std's value), which a test suite opening a few
-/// hundred connections at once overflows, and each dropped connection
+/// requests 128 (mio copies std's value). A test suite that opens a few
+/// hundred connections at once overflows that, and each dropped connection
 /// attempt is retried only after a second. Linux caps the value at
 /// `net.core.somaxconn`.
 pub const LISTEN_BACKLOG: u32 = 1024;

@@ -68,15 +68,15 @@ impl Params {
     }
 
     /// Returns `field` of each structure in the list `name`
-    /// (`name.member.1.field`, …) in index order, as SDKs send a list of
-    /// structures such as `PolicyArns.member.1.arn`; `None` when no member
-    /// has the field.
+    /// (`name.member.1.field`, …) in index order. SDKs send a list of
+    /// structures this way, as in `PolicyArns.member.1.arn`. Returns `None`
+    /// when no member has the field.
     pub fn list_field(&self, name: &str, field: &str) -> Option<Vec<String>> {
         let members = self.members(name, &format!(".{field}"));
         (!members.is_empty()).then_some(members)
     }
 
-    /// The values of `name.member.N` + `suffix`, in index order.
+    /// Collects the values of `name.member.N` + `suffix`, in index order.
     fn members(&self, name: &str, suffix: &str) -> Vec<String> {
         let prefix = format!("{name}.member.");
         let mut members: Vec<(u32, String)> = self
