@@ -42,11 +42,11 @@ bench:
 
 # Load benchmark of a release build on loopback: throughput, latency,
 # server CPU per request, memory, start-up and scale.
-bench-load:
-    bash bench/load.sh
+bench-load seconds="5":
+    bash bench/load.sh {{seconds}}
 
 # The harness beside moto server and LocalStack (which needs python3.13):
 # same calls, same token, runs in rotating order. PEERS=moto leaves
 # LocalStack out.
-bench-peers:
-    bash bench/peers.sh
+bench-peers seconds="5" rounds="3":
+    bash bench/peers.sh {{seconds}} {{rounds}}

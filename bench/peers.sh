@@ -8,12 +8,17 @@
 # PEERS names the peers to run (default "moto localstack"):
 #   moto        moto server from PyPI, in a throwaway virtualenv
 #               (MOTO_VENV reuses an existing one);
-#   localstack  localstack-core without Docker, which needs Python 3.13
-#               (LOCALSTACK_PYTHON, default python3.13; LOCALSTACK_VENV
+#   localstack  localstack-core without Docker, which needs Python 3.13:
+#               LOCALSTACK_PYTHON names the interpreter, else python3.13
+#               if it runs, else pyenv's newest 3.13 (LOCALSTACK_VENV
 #               reuses an existing virtualenv).
 # Prints every run as a JSON line, start-up times, then the median of each
-# figure per server and the ratio of the harness to each peer.
+# figure per server (with an even number of rounds, the higher of the two
+# middle values) and the ratio of the harness to each peer. Throwaway
+# virtualenvs and peer logs live in one temporary folder, removed on exit.
 set -euo pipefail
+# Command substitutions stop the script on a failure too.
+shopt -s inherit_errexit
 cd "$(dirname "$0")/.."
 source bench/common.sh
 seconds="${1:-5}"
@@ -25,20 +30,62 @@ localstack_version=2026.3.0
 # on 2026-12-04.
 localstack_pins=('cbor2<6' 'pyopenssl<26' 'cryptography<47' service_identity)
 
+work=$(mktemp -d)
+cleanup() {
+    stop_started
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
 declare -A addr pid
 addr[harness]=127.0.0.1:17462
 addr[moto]=127.0.0.1:17463
 addr[localstack]=127.0.0.1:17464
 
-# install_peer NAME: installs a peer's virtualenv unless one is given, and
-# prints its path.
+# is_python313 PYTHON: whether PYTHON runs and is Python 3.13.
+is_python313() {
+    "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' > /dev/null 2>&1
+}
+
+# localstack_python: prints a Python 3.13 interpreter for localstack-core,
+# or stops the script with the fix.
+localstack_python() {
+    if [ -n "${LOCALSTACK_PYTHON:-}" ]; then
+        if is_python313 "$LOCALSTACK_PYTHON"; then
+            echo "$LOCALSTACK_PYTHON"
+            return
+        fi
+        echo "LOCALSTACK_PYTHON=$LOCALSTACK_PYTHON does not run as Python 3.13, which localstack-core $localstack_version needs: point it at a Python 3.13 interpreter, or set PEERS=moto to leave LocalStack out" >&2
+        exit 1
+    fi
+    if is_python313 python3.13; then
+        echo python3.13
+        return
+    fi
+    # A pyenv shim named python3.13 fails unless 3.13 is the active
+    # version, so look for pyenv's installed interpreters directly.
+    local candidate
+    if command -v pyenv > /dev/null; then
+        for candidate in $(ls -d "$(pyenv root)"/versions/3.13*/bin/python3.13 2>/dev/null | sort -V -r); do
+            if is_python313 "$candidate"; then
+                echo "$candidate"
+                return
+            fi
+        done
+    fi
+    echo "localstack-core $localstack_version needs Python 3.13, and none was found: set LOCALSTACK_PYTHON to a Python 3.13 interpreter, or PEERS=moto to leave LocalStack out" >&2
+    exit 1
+}
+
+# install_peer NAME: installs a peer's virtualenv under the work folder
+# unless one is given, and prints its path.
 install_peer() {
     local venv
     case "$1" in
         moto)
             venv="${MOTO_VENV:-}"
             if [ -z "$venv" ]; then
-                venv="$(mktemp -d)/venv"
+                venv="$work/moto-venv"
                 python3 -m venv "$venv"
                 "$venv/bin/pip" install --quiet --disable-pip-version-check \
                     "moto[server]==$moto_version" >&2
@@ -47,20 +94,11 @@ install_peer() {
         localstack)
             venv="${LOCALSTACK_VENV:-}"
             if [ -z "$venv" ]; then
-                local python="${LOCALSTACK_PYTHON:-python3.13}"
-                if ! command -v "$python" > /dev/null; then
-                    echo "localstack-core needs Python 3.13, and $python was not found: set LOCALSTACK_PYTHON to a Python 3.13 interpreter, or PEERS=moto to leave LocalStack out" >&2
-                    exit 1
-                fi
-                venv="$(mktemp -d)/venv"
-                "$python" -m venv "$venv"
+                venv="$work/localstack-venv"
+                "$localstack_python" -m venv "$venv"
                 "$venv/bin/pip" install --quiet --disable-pip-version-check \
                     "localstack-core[runtime]==$localstack_version" "${localstack_pins[@]}" >&2
             fi
-            ;;
-        *)
-            echo "unknown peer $1 in PEERS: the script supports moto and localstack" >&2
-            exit 1
             ;;
     esac
     echo "$venv"
@@ -73,12 +111,27 @@ peer_command() {
     case "$1" in
         moto) echo "$2/bin/moto_server -H $host -p $port" ;;
         localstack)
+            mkdir -p "$work/localstack-volume"
             echo "env GATEWAY_LISTEN=$host:$port SERVICES=iam,sts DISABLE_EVENTS=1" \
-                "SKIP_SSL_CERT_DOWNLOAD=1 LOCALSTACK_VOLUME_DIR=$(mktemp -d)" \
+                "SKIP_SSL_CERT_DOWNLOAD=1 LOCALSTACK_VOLUME_DIR=$work/localstack-volume" \
                 "$2/bin/python -m localstack.runtime.main"
             ;;
     esac
 }
+
+# Check every peer before installing any, so a bad setting fails at once.
+for peer in $peers; do
+    case "$peer" in
+        moto) ;;
+        localstack)
+            if [ -z "${LOCALSTACK_VENV:-}" ]; then localstack_python=$(localstack_python); fi
+            ;;
+        *)
+            echo "unknown peer $peer in PEERS: the script supports moto and localstack" >&2
+            exit 1
+            ;;
+    esac
+done
 
 build_release
 declare -A command
@@ -100,11 +153,16 @@ done
 start_harness "${addr[harness]}"
 pid[harness]=$harness_pid
 for peer in $peers; do
+    log="$work/$peer.log"
     # shellcheck disable=SC2086
-    ${command[$peer]} > /dev/null 2>&1 &
+    ${command[$peer]} > "$log" 2>&1 &
     pid[$peer]=$!
     started_pids+=("${pid[$peer]}")
-    wait_for "${addr[$peer]}"
+    if ! wait_for "${addr[$peer]}"; then
+        echo "$peer did not start; the end of its output:" >&2
+        tail -n 20 "$log" >&2
+        exit 1
+    fi
 done
 
 servers=(harness $peers)

@@ -634,7 +634,10 @@ async fn startup(target: SocketAddr, runs: u32, command: &[String]) -> Result<()
             }
             if Instant::now() > limit {
                 let _ = child.kill().await;
-                bail!("{} did not answer within 10 s", command[0]);
+                bail!(
+                    "`{}` did not answer an IAM request on {target} within 10 s; run it by hand to see its output",
+                    command.join(" ")
+                );
             }
             tokio::time::sleep(Duration::from_micros(500)).await;
         };
