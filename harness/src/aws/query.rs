@@ -39,11 +39,13 @@ impl Params {
     }
 
     /// Merges another set (the query string of a POST) under this one:
-    /// names already present keep their value.
+    /// names already present keep their value. Names the other set repeats
+    /// count as repeated here too.
     pub fn merge_missing(&mut self, other: Params) {
         for (name, value) in other.values {
             self.values.entry(name).or_insert(value);
         }
+        self.duplicates.extend(other.duplicates);
     }
 
     /// Returns a parameter's value.
@@ -191,6 +193,15 @@ mod tests {
         );
         assert_eq!(params.list_field("P", "missing"), None);
         assert_eq!(params.list("P"), Some(vec!["c".into()]));
+    }
+
+    #[test]
+    fn merged_query_keeps_body_values_and_repeats() {
+        let mut params = Params::decode(b"Action=FromBody&Version=1");
+        params.merge_missing(Params::decode(b"Action=FromQuery&Extra=a&Extra=b"));
+        assert_eq!(params.get("Action"), Some("FromBody"));
+        assert_eq!(params.get("Extra"), Some("a"));
+        assert_eq!(params.duplicates(), ["Extra".to_owned()]);
     }
 
     #[test]
