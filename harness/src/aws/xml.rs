@@ -101,7 +101,12 @@ fn xml_chars(value: &str) -> Cow<'_, str> {
     let allowed = |c: char| {
         matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && c != '\u{FFFE}' && c != '\u{FFFF}')
     };
-    if value.chars().all(allowed) {
+    // A byte scan settles almost every value: control characters are single
+    // bytes, and only a 0xEF lead byte can begin U+FFFE or U+FFFF.
+    let plain = value
+        .bytes()
+        .all(|b| (b >= b' ' && b != 0xEF) || matches!(b, b'\t' | b'\n' | b'\r'));
+    if plain || value.chars().all(allowed) {
         return Cow::Borrowed(value);
     }
     Cow::Owned(
@@ -154,9 +159,10 @@ mod tests {
     fn characters_outside_xml_are_replaced() {
         let mut xml = XmlWriter::document("R", "urn:x");
         xml.text("A", "a\u{0}b\u{1}c\u{1b}d\u{FFFE}e\tf\ng\rh");
+        xml.text("B", "\u{F000}\u{FFFD}\u{FFFF}");
         assert_eq!(
             xml.finish(),
-            "<R xmlns=\"urn:x\"><A>a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e\tf\ng&#13;h</A></R>"
+            "<R xmlns=\"urn:x\"><A>a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}e\tf\ng&#13;h</A><B>\u{F000}\u{FFFD}\u{FFFD}</B></R>"
         );
     }
 
