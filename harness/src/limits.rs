@@ -24,9 +24,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
-use axum::http::{Request, StatusCode};
-use hyper::body::Incoming;
+use axum::http::StatusCode;
 use hyper_util::rt::{TokioExecutor, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -171,7 +169,7 @@ pub fn connection_builder(limits: &Limits) -> auto::Builder<TokioExecutor> {
 
 /// Serves `app` over plain HTTP on `listener` until `shutdown` completes,
 /// with each request carrying the peer address as
-/// [`ConnectInfo<SocketAddr>`].
+/// [`ConnectInfo<SocketAddr>`](axum::extract::ConnectInfo).
 pub async fn serve_plain(
     listener: TcpListener,
     state: Arc<AppState>,
@@ -203,11 +201,6 @@ impl Transport for PlainHttp {
         peer: SocketAddr,
     ) -> impl Future<Output = Option<Prefixed>> + Send {
         first_head(tcp, &self.state, &self.limits, peer)
-    }
-
-    fn prepare(mut request: Request<Incoming>, peer: SocketAddr) -> Request<Incoming> {
-        request.extensions_mut().insert(ConnectInfo(peer));
-        request
     }
 }
 

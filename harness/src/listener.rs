@@ -3,6 +3,7 @@
 //! task of its own, and the graceful shutdown. What differs between the two
 //! listeners (how a connection opens, what each request gets before it
 //! reaches the router, and some debug lines) comes from a [`Transport`].
+//! [`bind`] makes the listening socket, with a larger backlog than tokio's.
 
 use std::future::Future;
 use std::io;
@@ -10,6 +11,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::ConnectInfo;
 use axum::http::Request;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
@@ -52,10 +54,13 @@ pub(crate) trait Transport: Clone + Send + Sync + 'static {
         peer: SocketAddr,
     ) -> impl Future<Output = Option<Self::Stream>> + Send;
 
-    /// Adds what the router needs to a request. It runs on every request,
-    /// so it must add no allocation, lock or boxing beyond what the router
-    /// needs from it.
-    fn prepare(request: Request<Incoming>, peer: SocketAddr) -> Request<Incoming>;
+    /// Adds what this transport's requests need before the router, beyond
+    /// the peer address that [`serve`] adds to every request. It runs on
+    /// every request, so it must add no allocation, lock or boxing beyond
+    /// what the router needs from it. The default adds nothing.
+    fn prepare(request: Request<Incoming>) -> Request<Incoming> {
+        request
+    }
 
     /// Logs the start of the accept loop. The default logs nothing.
     fn log_started(_local_addr: SocketAddr) {}
@@ -85,7 +90,8 @@ pub fn bind(addr: SocketAddr) -> io::Result<TcpListener> {
 
 /// Serves `app` on `listener` until `shutdown` completes, opening each
 /// connection through `transport` and serving it with `builder`. Each
-/// request goes through [`Transport::prepare`] before the router.
+/// request gets the peer address as [`ConnectInfo<SocketAddr>`], then goes
+/// through [`Transport::prepare`] before the router.
 ///
 /// Accept errors that concern one connection are skipped. Other accept
 /// errors are logged and retried after a pause, because they are usually
@@ -131,9 +137,10 @@ pub(crate) async fn serve<T: Transport>(
             let Some(stream) = transport.open(tcp, peer).await else {
                 return;
             };
-            let service = service_fn(move |request: Request<Incoming>| {
+            let service = service_fn(move |mut request: Request<Incoming>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
                 let mut router = app.clone();
-                router.call(T::prepare(request, peer))
+                router.call(T::prepare(request))
             });
             let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
             if let Err(error) = watcher.watch(connection.into_owned()).await {
@@ -170,7 +177,6 @@ fn is_connection_error(error: &io::Error) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::extract::ConnectInfo;
     use axum::routing::get;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -189,11 +195,6 @@ mod tests {
             _peer: SocketAddr,
         ) -> impl Future<Output = Option<TcpStream>> + Send {
             std::future::ready(Some(tcp))
-        }
-
-        fn prepare(mut request: Request<Incoming>, peer: SocketAddr) -> Request<Incoming> {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            request
         }
     }
 

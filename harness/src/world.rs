@@ -523,12 +523,12 @@ impl World {
     /// (its own trust policy or tags) without a clash. Each cluster's node
     /// role is created once, so one deleted through IAM stays deleted.
     pub fn create_node_roles(&mut self, now: OffsetDateTime) {
-        let wanted: Vec<(String, String)> = self.clusters[self.first_pending_node_role..]
+        let pending: Vec<(String, String)> = self.clusters[self.first_pending_node_role..]
             .iter()
             .map(|c| (c.account.clone(), c.node_role.clone()))
             .collect();
         self.first_pending_node_role = self.clusters.len();
-        for (account, name) in wanted {
+        for (account, name) in pending {
             if self
                 .account(&account)
                 .is_some_and(|a| a.role(&name).is_some())

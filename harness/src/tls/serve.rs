@@ -3,11 +3,10 @@
 //! `axum::serve` only accepts plain TCP, so this listener accepts TCP in the
 //! accept loop it shares with the plain-HTTP listener (the `listener`
 //! module), performs the TLS handshake with tokio-rustls and hands the
-//! stream to hyper-util's HTTP/1.1 + HTTP/2 connection builder. Two things
-//! that `axum::serve` would do are done here by hand: each request gets the
-//! peer address as [`ConnectInfo<SocketAddr>`], and HTTP/2 requests get a
-//! `Host` header from their `:authority`, so handlers see the same headers
-//! on both versions.
+//! stream to hyper-util's HTTP/1.1 + HTTP/2 connection builder. The shared
+//! loop gives each request the peer address, as `axum::serve` would. This
+//! module gives HTTP/2 requests a `Host` header from their `:authority`, so
+//! handlers see the same headers on both versions.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,7 +14,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
 use axum::http::header::HOST;
 use axum::http::{HeaderValue, Request};
 use hyper::body::Incoming;
@@ -31,8 +29,10 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Serves `app` over TLS on `listener` until `shutdown` completes.
 ///
-/// Handlers can extract [`ConnectInfo<SocketAddr>`] with the client's
-/// address, as with `into_make_service_with_connect_info::<SocketAddr>`.
+/// Handlers can extract
+/// [`ConnectInfo<SocketAddr>`](axum::extract::ConnectInfo) with the
+/// client's address, as with
+/// `into_make_service_with_connect_info::<SocketAddr>`.
 /// Handshake failures, such as an SNI name the resolver rejects, end only
 /// that connection. After `shutdown` completes, the listener stops
 /// accepting, and open connections get up to ten seconds to finish.
@@ -68,8 +68,8 @@ impl Transport for Https {
         handshake(&self.0, tcp, peer)
     }
 
-    fn prepare(request: Request<Incoming>, peer: SocketAddr) -> Request<Incoming> {
-        prepare_request(request, peer)
+    fn prepare(request: Request<Incoming>) -> Request<Incoming> {
+        host_from_authority(request)
     }
 
     fn log_started(local_addr: SocketAddr) {
@@ -106,9 +106,8 @@ async fn handshake(
     }
 }
 
-/// Adds the peer address and, for HTTP/2, the `Host` header.
-fn prepare_request(mut request: Request<Incoming>, peer: SocketAddr) -> Request<Incoming> {
-    request.extensions_mut().insert(ConnectInfo(peer));
+/// Adds the `Host` header that HTTP/2 requests carry as `:authority`.
+fn host_from_authority(mut request: Request<Incoming>) -> Request<Incoming> {
     if !request.headers().contains_key(HOST) {
         let authority = request
             .uri()
