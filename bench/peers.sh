@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The harness beside peer emulators: the same load generator, the same
-# token, the same provider and role on every server, and runs that rotate
-# which server goes first, all on loopback.
+# The harness beside peer emulators, all on loopback. Every server gets
+# the same load generator, token, provider and role, and the server that
+# runs first changes from round to round.
 #
 #   bench/peers.sh [SECONDS] [ROUNDS]    (default 5 s a run, 3 rounds)
 #

@@ -447,9 +447,9 @@ fn pipeline(c: &mut Criterion) {
     let (state, issuer) = world_state();
     let token = bench_token(&issuer);
     let valid = sts_params(&token);
-    // A character in the middle of the signature: the last one also
-    // carries padding bits, and changing it can make the token malformed
-    // rather than wrongly signed.
+    // The signature's 11th character, which carries six signature bits.
+    // The last one also carries padding bits, and changing it can make the
+    // token malformed rather than wrongly signed.
     let at = token.rfind('.').expect("a signed token") + 11;
     let mut tampered = token.clone();
     let replacement = if &token[at..at + 1] == "A" { "B" } else { "A" };

@@ -1,8 +1,8 @@
-//! `serve --state FILE` and `serve`'s address checks, with the real binary:
-//! a server killed with SIGKILL in the middle of a stream of creates comes
-//! back with every create it acknowledged; a node role deleted through IAM
-//! stays deleted; broken, newer and conflicting state files are refused
-//! with the file named; addresses beyond loopback need
+//! `serve --state FILE` and `serve`'s address checks, with the real binary.
+//! A server killed with SIGKILL in the middle of a stream of creates comes
+//! back with every create it acknowledged. A node role deleted through IAM
+//! stays deleted. Broken, newer and conflicting state files are rejected
+//! with the file named. Addresses beyond loopback need
 //! `--allow-non-loopback`.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -304,7 +304,7 @@ fn state_file_wins_and_clusters_and_scenarios_follow_the_rules() {
         &served.addr,
         "Action=GetRole&Version=2010-05-08&RoleName=kept",
     )
-    .expect("the server answers");
+    .expect("the server responds");
     assert!(role.contains("<RoleName>kept</RoleName>"), "{role}");
     for cluster in ["demo", "other"] {
         let (status, body) = request(
@@ -314,7 +314,7 @@ fn state_file_wins_and_clusters_and_scenarios_follow_the_rules() {
             "eks",
             "",
         )
-        .expect("the server answers");
+        .expect("the server responds");
         assert_eq!(status, 200, "{cluster}: {body}");
     }
     drop(served);
@@ -343,7 +343,7 @@ fn state_file_wins_and_clusters_and_scenarios_follow_the_rules() {
         &served.addr,
         "Action=GetRole&Version=2010-05-08&RoleName=kept",
     )
-    .expect("the server answers");
+    .expect("the server responds");
     assert!(
         role.contains("NoSuchEntity"),
         "the old world is gone: {role}"
@@ -356,26 +356,26 @@ fn deleted_node_role_stays_deleted() {
     let file = dir.path().join("world.json");
     let get_node_role = "Action=GetRole&Version=2010-05-08&RoleName=AmazonEKSNodeRole";
     let served = Served::start(&["--state", path(&file), "--cluster", CLUSTER]);
-    let (status, body) = iam(&served.addr, get_node_role).expect("the server answers");
+    let (status, body) = iam(&served.addr, get_node_role).expect("the server responds");
     assert_eq!(status, 200, "a new cluster gets its node role: {body}");
     let (status, body) = iam(
         &served.addr,
         "Action=DeleteRole&Version=2010-05-08&RoleName=AmazonEKSNodeRole",
     )
-    .expect("the server answers");
+    .expect("the server responds");
     assert_eq!(status, 200, "{body}");
     drop(served);
 
     // The same --cluster again: the saved cluster and its roles win.
     let served = Served::start(&["--state", path(&file), "--cluster", CLUSTER]);
-    let (status, body) = iam(&served.addr, get_node_role).expect("the server answers");
+    let (status, body) = iam(&served.addr, get_node_role).expect("the server responds");
     assert_eq!(status, 404, "the deleted node role came back: {body}");
     assert!(body.contains("NoSuchEntity"), "{body}");
     drop(served);
 
     // A cluster the file lacks gets its node role, as on a fresh start.
     let served = Served::start(&["--state", path(&file), "--cluster", "other@eu-west-1"]);
-    let (status, body) = iam(&served.addr, get_node_role).expect("the server answers");
+    let (status, body) = iam(&served.addr, get_node_role).expect("the server responds");
     assert_eq!(
         status, 200,
         "the added cluster's node role is missing: {body}"

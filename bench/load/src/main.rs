@@ -490,10 +490,11 @@ async fn send_once(target: SocketAddr, request: &Prepared) -> Result<(u16, Strin
     Ok((status, String::from_utf8_lossy(&body).into_owned()))
 }
 
-/// Changes one character in the middle of the token's signature, so the
-/// token still parses and fails only at the signature check. The last
-/// character would not do: it also carries padding bits that must be zero,
-/// and changing it can make the token invalid base64url instead.
+/// Changes the 11th character of the token's signature. Each character
+/// there carries six signature bits, so the token still parses and fails
+/// only at the signature check. The last character would not do, because
+/// it also carries padding bits that must be zero, and changing it can make
+/// the token invalid base64url instead.
 fn tampered_signature(token: &str) -> Result<String> {
     let at = token.rfind('.').map_or(0, |dot| dot + 1) + 10;
     let Some(original) = token.get(at..at + 1) else {
@@ -635,7 +636,7 @@ async fn startup(target: SocketAddr, runs: u32, command: &[String]) -> Result<()
             if Instant::now() > limit {
                 let _ = child.kill().await;
                 bail!(
-                    "`{}` did not answer an IAM request on {target} within 10 s; run it by hand to see its output",
+                    "`{}` did not respond to an IAM request on {target} within 10 s; run it by hand to see its output",
                     command.join(" ")
                 );
             }
